@@ -1,20 +1,31 @@
 /**
- * Seeded random numbers. xoshiro128** (Blackman & Vigna) on 32-bit integer
- * arithmetic, seeded through splitmix32; normal deviates by the Marsaglia polar
- * method. Every random thing in hush takes a seed and goes through here.
+ * Seeded random numbers. Uniform bits from xoshiro128** (Blackman & Vigna, "Scrambled
+ * linear pseudorandom number generators", 2018) on 32-bit integer arithmetic, seeded
+ * through splitmix32. Normal deviates from a 256-layer ziggurat (Marsaglia & Tsang,
+ * "The Ziggurat Method for Generating Random Variables", J. Stat. Softw. 5(8), 2000)
+ * laid out as in Doornik (2005) and numpy: the layer index, the sign and the magnitude
+ * come from disjoint bits of one 32-bit draw, so they are independent of each other.
+ * Poisson deviates are exact: inversion by sequential search below a mean of 10, and
+ * Hörmann's PTRS transformed rejection ("The transformed rejection method for
+ * generating Poisson random variables", Insurance: Math. & Econ. 12, 1993) above.
+ * Every random thing in hush takes a seed and goes through here.
  */
 
 export interface Rng {
-  /** uniform in [0, 1) */
+  /** uniform in [0, 1), 32 bits of resolution */
   next(): number;
   /** uniform 32-bit unsigned integer */
   nextUint32(): number;
+  /** uniform in [0, 1), 53 bits of resolution (two 32-bit draws) */
+  nextDouble(): number;
   /** uniform integer in [0, n) */
   int(n: number): number;
   /** standard normal deviate */
   normal(): number;
-  /** fill `out` with N(mean, sd^2) */
+  /** fill `out` with N(mean, sd^2); the fast path for noise images */
   fillNormal(out: Float32Array, mean?: number, sd?: number): Float32Array;
+  /** Poisson deviate with mean `lambda` (>= 0); NaN for a negative or NaN mean */
+  poisson(lambda: number): number;
 }
 
 function splitmix32(seed: number): () => number {
@@ -28,6 +39,79 @@ function splitmix32(seed: number): () => number {
   };
 }
 
+/**
+ * A seed for an independent stream derived from `seed`, so one user-facing seed can
+ * drive several generators (say, rectangle placement and the noise inside them)
+ * without the two sharing a sequence.
+ */
+export function deriveSeed(seed: number, stream: number): number {
+  const sm = splitmix32((Math.floor(seed) ^ Math.floor(seed / 2 ** 32)) ^ Math.imul(stream + 1, 0x632be5ab));
+  sm();
+  return sm();
+}
+
+// ---------------------------------------------------------------- ziggurat tables
+
+const ZIG_LAYERS = 256;
+/** right edge of the base layer */
+const ZIG_R = 3.6541528853610088;
+/** area of every layer (under f(x) = exp(-x^2/2), peak 1) */
+const ZIG_V = 0.00492867323399;
+/** the magnitude has 23 bits: bits 9..31 of a draw (bits 0..7 pick the layer, bit 8 the sign) */
+const ZIG_SCALE = 2 ** 23;
+
+const gauss = (x: number): number => Math.exp(-0.5 * x * x);
+
+/** accept threshold per layer: magnitude m is under the curve when m < KI[i] */
+const KI = new Int32Array(ZIG_LAYERS);
+/** layer width / 2^23 */
+const WI = new Float64Array(ZIG_LAYERS);
+/** f at each layer's right edge; FI[256] = f(0) = 1 */
+const FI = new Float64Array(ZIG_LAYERS + 1);
+{
+  // x[0] is the width of the virtual rectangle that has the base strip's area (strip + tail);
+  // x[i] decreases to x[256] = 0 at the top.
+  const x = new Float64Array(ZIG_LAYERS + 1);
+  x[0] = ZIG_V / gauss(ZIG_R);
+  x[1] = ZIG_R;
+  for (let i = 1; i < ZIG_LAYERS - 1; i++) x[i + 1] = Math.sqrt(-2 * Math.log(ZIG_V / x[i] + gauss(x[i])));
+  x[ZIG_LAYERS] = 0;
+  for (let i = 0; i < ZIG_LAYERS; i++) {
+    KI[i] = Math.floor((x[i + 1] / x[i]) * ZIG_SCALE);
+    WI[i] = x[i] / ZIG_SCALE;
+    FI[i] = gauss(x[i]);
+  }
+  FI[ZIG_LAYERS] = 1;
+}
+
+// ---------------------------------------------------------------- Poisson helpers
+
+const LOGGAM_A = [
+  8.333333333333333e-2, -2.777777777777778e-3, 7.936507936507937e-4, -5.952380952380952e-4, 8.417508417508418e-4,
+  -1.917526917526918e-3, 6.41025641025641e-3, -2.955065359477124e-2, 1.796443723688307e-1, -1.3924322169059,
+];
+
+/** log Gamma(x) for x >= 1 (Stirling series with upward recursion below 7, as in numpy's random_loggam) */
+export function logGamma(x: number): number {
+  if (x === 1 || x === 2) return 0;
+  const n = x < 7 ? Math.floor(7 - x) : 0;
+  let x0 = x + n;
+  const x2 = 1 / (x0 * x0);
+  let gl0 = LOGGAM_A[9];
+  for (let k = 8; k >= 0; k--) gl0 = gl0 * x2 + LOGGAM_A[k];
+  let gl = gl0 / x0 + 0.9189385332046727 + (x0 - 0.5) * Math.log(x0) - x0;
+  for (let k = 0; k < n; k++) {
+    x0 -= 1;
+    gl -= Math.log(x0);
+  }
+  return gl;
+}
+
+/** below this mean, Poisson deviates by inversion; above, by PTRS */
+const POISSON_INVERSION_MAX = 10;
+
+// ---------------------------------------------------------------- the generator
+
 export function createRng(seed: number): Rng {
   const sm = splitmix32(Math.floor(seed) ^ Math.floor(seed / 2 ** 32));
   let a = sm();
@@ -35,6 +119,7 @@ export function createRng(seed: number): Rng {
   let c = sm();
   let d = sm();
   if ((a | b | c | d) === 0) a = 1;
+
   const nextUint32 = (): number => {
     const r = Math.imul(rotl(Math.imul(b, 5), 7), 9);
     const t = b << 9;
@@ -47,34 +132,130 @@ export function createRng(seed: number): Rng {
     return r >>> 0;
   };
   const next = (): number => nextUint32() / 4294967296;
-  let spare = NaN;
-  const normal = (): number => {
-    if (!Number.isNaN(spare)) {
-      const s = spare;
-      spare = NaN;
-      return s;
+  const nextDouble = (): number => ((nextUint32() >>> 5) * 67108864 + (nextUint32() >>> 6)) / 9007199254740992;
+  /** uniform in (0, 1], safe for log */
+  const nextOpen = (): number => (nextUint32() + 0.5) / 4294967296;
+
+  /** Finishes a ziggurat draw whose magnitude fell outside its layer's inner rectangle. */
+  const zigguratSlow = (first: number): number => {
+    let r = first;
+    for (;;) {
+      const idx = r & 255;
+      const m = r >>> 9;
+      let v = m * WI[idx];
+      if (m >= KI[idx]) {
+        if (idx === 0) {
+          // tail beyond R (Marsaglia 1964)
+          let xt: number;
+          let yt: number;
+          do {
+            xt = -Math.log(nextOpen()) / ZIG_R;
+            yt = -Math.log(nextOpen());
+          } while (yt + yt < xt * xt);
+          v = ZIG_R + xt;
+        } else if (FI[idx] + next() * (FI[idx + 1] - FI[idx]) >= gauss(v)) {
+          r = nextUint32();
+          continue;
+        }
+      }
+      return (r & 256) === 0 ? v : -v;
     }
-    let u: number;
-    let v: number;
-    let s: number;
-    do {
-      u = next() * 2 - 1;
-      v = next() * 2 - 1;
-      s = u * u + v * v;
-    } while (s >= 1 || s === 0);
-    const m = Math.sqrt((-2 * Math.log(s)) / s);
-    spare = v * m;
-    return u * m;
   };
+
+  const normal = (): number => {
+    const r = nextUint32();
+    const idx = r & 255;
+    const m = r >>> 9;
+    if (m < KI[idx]) return (r & 256) === 0 ? m * WI[idx] : -m * WI[idx];
+    return zigguratSlow(r);
+  };
+
+  const fillNormal = (out: Float32Array, mean = 0, sd = 1): Float32Array => {
+    // the state lives in locals for the hot loop and goes back to the closure around slow paths
+    let s0 = a;
+    let s1 = b;
+    let s2 = c;
+    let s3 = d;
+    const n = out.length;
+    for (let i = 0; i < n; i++) {
+      const p = Math.imul(s1, 5);
+      const r = Math.imul((p << 7) | (p >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      const idx = r & 255;
+      const m = r >>> 9;
+      if (m < KI[idx]) {
+        const v = m * WI[idx];
+        out[i] = mean + sd * ((r & 256) === 0 ? v : -v);
+      } else {
+        a = s0;
+        b = s1;
+        c = s2;
+        d = s3;
+        out[i] = mean + sd * zigguratSlow(r);
+        s0 = a;
+        s1 = b;
+        s2 = c;
+        s3 = d;
+      }
+    }
+    a = s0;
+    b = s1;
+    c = s2;
+    d = s3;
+    return out;
+  };
+
+  const poisson = (lambda: number): number => {
+    if (!(lambda >= 0)) return NaN;
+    if (lambda === 0) return 0;
+    if (lambda === Infinity) return Infinity;
+    if (lambda < POISSON_INVERSION_MAX) {
+      // inversion: the smallest k whose CDF reaches u
+      const u = nextDouble();
+      let k = 0;
+      let p = Math.exp(-lambda);
+      let s = p;
+      // the bound only guards against a CDF that rounds below u; P(k > 200 | lambda < 10) is 0 in doubles
+      while (u > s && k < 200) {
+        k++;
+        p *= lambda / k;
+        s += p;
+      }
+      return k;
+    }
+    // PTRS, constants from Hörmann (1993), Table 1 / numpy's random_poisson_ptrs
+    const slam = Math.sqrt(lambda);
+    const loglam = Math.log(lambda);
+    const bb = 0.931 + 2.53 * slam;
+    const aa = -0.059 + 0.02483 * bb;
+    const invalpha = 1.1239 + 1.1328 / (bb - 3.4);
+    const vr = 0.9277 - 3.6224 / (bb - 2);
+    const logInvalpha = Math.log(invalpha);
+    for (;;) {
+      const u = nextDouble() - 0.5;
+      const v = nextDouble();
+      const us = 0.5 - Math.abs(u);
+      const k = Math.floor(((2 * aa) / us + bb) * u + lambda + 0.43);
+      if (us >= 0.07 && v <= vr) return k;
+      if (k < 0 || (us < 0.013 && v > us)) continue;
+      if (Math.log(v) + logInvalpha - Math.log(aa / (us * us) + bb) <= -lambda + k * loglam - logGamma(k + 1)) return k;
+    }
+  };
+
   return {
     next,
     nextUint32,
+    nextDouble,
     int: (n: number) => Math.floor(next() * n),
     normal,
-    fillNormal(out: Float32Array, mean = 0, sd = 1): Float32Array {
-      for (let i = 0; i < out.length; i++) out[i] = mean + sd * normal();
-      return out;
-    },
+    fillNormal,
+    poisson,
   };
 }
 
