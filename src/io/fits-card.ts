@@ -73,9 +73,25 @@ export function parseCard(card: string): FitsCard {
   return { keyword, raw: token, comment };
 }
 
+/**
+ * A card's value as error messages show it: strings quoted, anything unprintable as
+ * '?', runs of blanks collapsed, at most 30 characters, so a message stays one line.
+ */
+export function showValue(card: FitsCard | undefined): string {
+  if (card === undefined) return 'missing';
+  let text: string;
+  if (typeof card.value === 'string') text = `'${card.value}'`;
+  else if (card.raw !== undefined) text = card.raw;
+  else if (card.value !== undefined) text = String(card.value);
+  else return 'empty';
+  text = text.replace(/[^\x20-\x7e]/g, '?').replace(/ {2,}/g, ' ');
+  return text.length > 30 ? `${text.slice(0, 27)}...` : text;
+}
+
 /** A number in FITS fixed format: integers as digits, reals with a decimal point and E exponent. */
 export function formatNumber(v: number): string {
-  if (Number.isInteger(v) && Math.abs(v) < 1e16) return String(v);
+  // Every digit of an integral double (2^63 is 9223372036854775808, not 9.223372036854776E+18).
+  if (Number.isInteger(v) && Math.abs(v) <= 2 ** 64) return BigInt(v).toString();
   let s = String(v).toUpperCase();
   if (!s.includes('.')) s = s.replace(/^([+-]?\d+)/, '$1.0');
   return s;

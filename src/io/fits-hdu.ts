@@ -7,7 +7,7 @@
  * ERR_DECODE rather than a RangeError or an attempt to allocate terabytes.
  */
 import { decodeError } from '../core/errors.js';
-import { BLOCK_LENGTH, CARD_LENGTH, cardKeyword, cardText, parseCard, type FitsCard } from './fits-card.js';
+import { BLOCK_LENGTH, CARD_LENGTH, cardKeyword, cardText, parseCard, showValue, type FitsCard } from './fits-card.js';
 
 const FN = 'readImage';
 
@@ -41,6 +41,12 @@ export interface FitsHdu {
   next: number;
 }
 
+/** Header text as it may appear in a message: printable ASCII only, at most 40 characters. */
+function printable(text: string): string {
+  const t = text.replace(/[^\x20-\x7e]/g, '?');
+  return t.length > 40 ? `${t.slice(0, 37)}...` : t;
+}
+
 export function paddedLength(n: number): number {
   return Math.ceil(n / BLOCK_LENGTH) * BLOCK_LENGTH;
 }
@@ -54,13 +60,6 @@ function startsWithText(buf: Uint8Array, at: number, text: string): boolean {
 /** Whether the bytes start like a FITS file (`SIMPLE  =`). Truncated files still count, so they get a precise error. */
 export function startsLikeFits(buf: Uint8Array): boolean {
   return startsWithText(buf, 0, 'SIMPLE  =');
-}
-
-function shown(card: FitsCard | undefined): string {
-  if (card === undefined) return 'missing';
-  if (typeof card.value === 'string') return `'${card.value}'`;
-  if (card.raw !== undefined) return card.raw.length > 30 ? `${card.raw.slice(0, 27)}...` : card.raw;
-  return 'empty';
 }
 
 /** An integer keyword within [min, max]; `fallback` when the card is absent (undefined: required). */
@@ -81,7 +80,7 @@ function integerKeyword(
   const v = card.value;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`;
-    throw decodeError(FN, file, `HDU ${index}: ${key} = ${shown(card)} is not ${range}`);
+    throw decodeError(FN, file, `HDU ${index}: ${key} = ${showValue(card)} is not ${range}`);
   }
   return v;
 }
@@ -111,7 +110,7 @@ export function readHdu(buf: Uint8Array, start: number, index: number, file: str
     const simple = cards.length > 0 ? parseCard(cards[0]) : undefined;
     if (simple?.keyword !== 'SIMPLE') throw decodeError(FN, file, "not a FITS file (it does not start with 'SIMPLE  =')");
     if (simple.value !== true) {
-      throw decodeError(FN, file, `SIMPLE = ${shown(simple)}: the file says it does not conform to the FITS standard`);
+      throw decodeError(FN, file, `SIMPLE = ${showValue(simple)}: the file says it does not conform to the FITS standard`);
     }
     type = 'PRIMARY';
   } else {
@@ -119,13 +118,13 @@ export function readHdu(buf: Uint8Array, start: number, index: number, file: str
     if (x?.keyword !== 'XTENSION' || typeof x.value !== 'string' || x.value.trim() === '') {
       throw decodeError(FN, file, `HDU ${index} does not start with an XTENSION card`);
     }
-    type = x.value.trim();
+    type = printable(x.value.trim());
   }
 
   const bitpixCard = keywords.get('BITPIX');
   const bitpix = bitpixCard?.value;
   if (!(FITS_BITPIX as readonly unknown[]).includes(bitpix)) {
-    throw decodeError(FN, file, `HDU ${index}: BITPIX = ${shown(bitpixCard)} is not one of ${FITS_BITPIX.join(', ')}`);
+    throw decodeError(FN, file, `HDU ${index}: BITPIX = ${showValue(bitpixCard)} is not one of ${FITS_BITPIX.join(', ')}`);
   }
   const naxis = integerKeyword(file, index, keywords, 'NAXIS', 0, MAX_NAXIS);
   const axes: number[] = [];
@@ -205,7 +204,7 @@ export function isCompressedImage(hdu: FitsHdu): boolean {
 /** `0 PRIMARY 256x256 BITPIX 16`, `1 BINTABLE`, ... for messages and `hush info`. */
 export function describeHdu(hdu: FitsHdu): string {
   const name = hdu.keywords.get('EXTNAME')?.value;
-  const label = `${hdu.index} ${hdu.type}${typeof name === 'string' && name.trim() ? ` '${name.trim()}'` : ''}`;
+  const label = `${hdu.index} ${hdu.type}${typeof name === 'string' && name.trim() ? ` '${printable(name.trim())}'` : ''}`;
   if (hdu.groups) return `${label} (random groups)`;
   if (isCompressedImage(hdu)) return `${label} (tile-compressed image)`;
   if (!isImageHdu(hdu)) return label;

@@ -31,6 +31,7 @@ import {
   formatCommentary,
   normaliseCard,
   parseCard,
+  showValue,
   type FitsValue,
 } from './fits-card.js';
 import {
@@ -85,6 +86,10 @@ export interface FitsHduSummary {
   /** one line, e.g. `1 IMAGE 'N2' 245x251 BITPIX -32` */
   description: string;
   cards: string[];
+  /** byte offsets of the header and data in the file, and the data length without padding */
+  headerStart: number;
+  dataStart: number;
+  dataBytes: number;
 }
 
 const FN = 'readImage';
@@ -122,8 +127,7 @@ function realKeyword(hdu: FitsHdu, file: string, key: string, fallback: number):
   const card = hdu.keywords.get(key);
   if (card === undefined || (card.value === undefined && card.raw === undefined)) return fallback;
   if (typeof card.value !== 'number' || !Number.isFinite(card.value)) {
-    const shown = typeof card.value === 'string' ? `'${card.value}'` : (card.raw ?? String(card.value));
-    throw decodeError(FN, file, `HDU ${hdu.index}: ${key} = ${shown.slice(0, 30)} is not a finite number`);
+    throw decodeError(FN, file, `HDU ${hdu.index}: ${key} = ${showValue(card)} is not a finite number`);
   }
   return card.value;
 }
@@ -136,13 +140,19 @@ function readScaling(hdu: FitsHdu, file: string): Scaling {
   const card = hdu.keywords.get('BLANK');
   // BLANK has no meaning for floating-point data (standard 5.3); NaN plays its part there.
   if (hdu.bitpix > 0 && card !== undefined && (card.value !== undefined || card.raw !== undefined)) {
-    if (typeof card.value !== 'number' || !Number.isInteger(card.value) || card.raw === undefined) {
-      throw decodeError(FN, file, `HDU ${hdu.index}: BLANK = ${(card.raw ?? String(card.value)).slice(0, 30)} is not an integer`);
+    if (typeof card.value !== 'number' || card.raw === undefined || !/^[+-]?\d+$/.test(card.raw)) {
+      throw decodeError(FN, file, `HDU ${hdu.index}: BLANK = ${showValue(card)} is not an integer`);
     }
     s.blank = card.value;
     if (hdu.bitpix === 64) s.blankBig = BigInt(card.raw.replace(/^\+/, ''));
   }
   return s;
+}
+
+/** The HDUs for a message, at most 6 of them, so the message stays short. */
+function listed(hdus: FitsHdu[]): string {
+  const shown = hdus.slice(0, 6).map(describeHdu).join('; ');
+  return hdus.length > 6 ? `${shown}; and ${hdus.length - 6} more` : shown;
 }
 
 /** Which HDU to read: the one asked for, or the default rule. */
@@ -151,7 +161,7 @@ function selectHdu(buf: Uint8Array, file: string, wanted: number | undefined): F
     const hdus = scanHdus(buf, file, (h) => h.index === wanted);
     const hdu = hdus[hdus.length - 1];
     if (hdu.index !== wanted) {
-      throw decodeError(FN, file, `HDU ${wanted} does not exist: the file has ${hdus.length} HDU${hdus.length > 1 ? 's' : ''} (${hdus.map(describeHdu).join('; ')})`);
+      throw decodeError(FN, file, `HDU ${wanted} does not exist: the file has ${hdus.length} HDU${hdus.length > 1 ? 's' : ''} (${listed(hdus)})`);
     }
     if (isCompressedImage(hdu)) throw compressedError(file, hdu);
     if (hdu.groups) throw unsupported(FN, `cannot read '${file}': HDU 0 holds random groups, not an image`);
@@ -165,7 +175,7 @@ function selectHdu(buf: Uint8Array, file: string, wanted: number | undefined): F
   const hdu = hdus[hdus.length - 1];
   if (isCompressedImage(hdu)) throw compressedError(file, hdu);
   if (!hasImageData(hdu)) {
-    throw decodeError(FN, file, `no HDU holds image data (${hdus.map(describeHdu).join('; ')})`);
+    throw decodeError(FN, file, `no HDU holds image data (${listed(hdus)})`);
   }
   return checkAxes(hdu, file);
 }
@@ -380,6 +390,9 @@ export function listFitsHdus(buf: Uint8Array, options: { file: string }): FitsHd
       image: hasImageData(h),
       description: describeHdu(h),
       cards: h.cards.slice(),
+      headerStart: h.headerStart,
+      dataStart: h.dataStart,
+      dataBytes: h.dataBytes,
     };
     if (typeof name === 'string' && name.trim() !== '') s.extname = name.trim();
     return s;
@@ -410,11 +423,15 @@ const FNE = 'encodeFits';
 interface IntRange {
   lo: number;
   hi: number;
+  /** the smallest step between integers a double can hold near the ends of the range */
+  step: number;
 }
 
+/** Stored-integer range of a BITPIX. For 64 bits the ends are kept to doubles: 2^63 - 1 is not one. */
 function intRange(bitpix: 8 | 16 | 32 | 64): IntRange {
-  if (bitpix === 8) return { lo: 0, hi: 255 };
-  return { lo: -(2 ** (bitpix - 1)), hi: 2 ** (bitpix - 1) - 1 };
+  if (bitpix === 8) return { lo: 0, hi: 255, step: 1 };
+  if (bitpix === 64) return { lo: -(2 ** 63), hi: 2 ** 63 - 1024, step: 2048 };
+  return { lo: -(2 ** (bitpix - 1)), hi: 2 ** (bitpix - 1) - 1, step: 1 };
 }
 
 /** The samples to write: one plane per NAXIS3 index, each with the stored values that still apply. */
@@ -547,14 +564,21 @@ function autoScaling(bitpix: 8 | 16 | 32 | 64, planes: Plane[], lo: number, hi: 
   return { bscale, bzero: min - lo * bscale };
 }
 
+/** The exact BLANK of the source header, when it is the one being kept. */
+function blankCardValue(meta: FitsMeta | undefined, blank: number): bigint | undefined {
+  const card = meta?.cards.find((c) => cardKeyword(c) === 'BLANK');
+  const raw = card === undefined ? undefined : parseCard(card).raw;
+  return raw !== undefined && /^[+-]?\d+$/.test(raw) && Number(raw) === blank ? BigInt(raw.replace(/^\+/, '')) : undefined;
+}
+
 /** The stored integer for sample i: BLANK where masked, else rounded, clamped and kept off BLANK. */
-function rawInteger(p: Plane, i: number, s: Scaling, lo: number, hi: number): number {
+function rawInteger(p: Plane, i: number, s: Scaling, lo: number, hi: number, step: number): number {
   if (isMasked(p, i)) return s.blank ?? 0;
   let r = Math.round((valueAt(p, i) - s.bzero) / s.bscale);
   if (r < lo) r = lo;
   else if (r > hi) r = hi;
   // A value that would land on BLANK moves one step inward, so it is not read back as no data.
-  if (r === s.blank) r += r === lo ? 1 : -1;
+  if (r === s.blank) r += r === lo ? step : -step;
   return r;
 }
 
@@ -563,28 +587,28 @@ function writeSamples(dv: DataView, planes: Plane[], n: number, bitpix: FitsBitp
   const size = Math.abs(bitpix) / 8;
   const { bscale, bzero } = s;
   const id = bscale === 1 && bzero === 0;
-  const { lo, hi } = bitpix > 0 ? intRange(bitpix as 8 | 16 | 32 | 64) : { lo: 0, hi: 0 };
-  const bigMax = 2n ** 63n - 1n;
+  const { lo, hi, step } = bitpix > 0 ? intRange(bitpix as 8 | 16 | 32 | 64) : { lo: 0, hi: 0, step: 1 };
   for (let k = 0; k < planes.length; k++) {
     const p = planes[k];
     const at = k * n * size;
     switch (bitpix) {
       case 8:
-        for (let i = 0; i < n; i++) dv.setUint8(at + i, rawInteger(p, i, s, lo, hi));
+        for (let i = 0; i < n; i++) dv.setUint8(at + i, rawInteger(p, i, s, lo, hi, step));
         break;
       case 16:
-        for (let i = 0; i < n; i++) dv.setInt16(at + 2 * i, rawInteger(p, i, s, lo, hi));
+        for (let i = 0; i < n; i++) dv.setInt16(at + 2 * i, rawInteger(p, i, s, lo, hi, step));
         break;
       case 32:
-        for (let i = 0; i < n; i++) dv.setInt32(at + 4 * i, rawInteger(p, i, s, lo, hi));
+        for (let i = 0; i < n; i++) dv.setInt32(at + 4 * i, rawInteger(p, i, s, lo, hi, step));
         break;
-      case 64:
+      case 64: {
+        // BLANK as written in the header: a 64-bit BLANK need not be a double.
+        const blank = s.blankBig ?? BigInt(s.blank ?? 0);
         for (let i = 0; i < n; i++) {
-          // 2^63 - 1 is not a double: the clamp can leave 2^63.
-          const b = BigInt(rawInteger(p, i, s, lo, hi));
-          dv.setBigInt64(at + 8 * i, b > bigMax ? bigMax : b);
+          dv.setBigInt64(at + 8 * i, isMasked(p, i) ? blank : BigInt(rawInteger(p, i, s, lo, hi, step)));
         }
         break;
+      }
       case -32:
         for (let i = 0; i < n; i++) {
           const v = p.mask !== undefined && p.mask[i] !== 0 ? NaN : valueAt(p, i);
@@ -721,10 +745,13 @@ export function encodeFits(image: Image | readonly Image[], options: EncodeFitsO
     });
     const blank = keep && meta.blank !== undefined ? meta.blank : anyMasked ? range.lo : undefined;
     if (!keep) {
-      const reserve = blank === range.lo ? { lo: range.lo + 1, hi: range.hi } : range;
+      const reserve = blank === range.lo ? { lo: range.lo + range.step, hi: range.hi } : range;
       scaling = autoScaling(bitpix as 8 | 16 | 32 | 64, planes, reserve.lo, reserve.hi);
     }
-    if (blank !== undefined) scaling.blank = blank;
+    if (blank !== undefined) {
+      scaling.blank = blank;
+      if (bitpix === 64) scaling.blankBig = blankCardValue(meta, blank) ?? BigInt(blank);
+    }
   }
 
   const extension = meta !== undefined && meta.cards.length > 0 && cardKeyword(meta.cards[0]) === 'XTENSION';

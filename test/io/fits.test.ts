@@ -14,6 +14,7 @@ import {
   listFitsHdus,
 } from '../../src/io/fits.js';
 import { maybeDecompress } from '../../src/io/decompress.js';
+import { formatCard, parseCard } from '../../src/io/fits-card.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = resolve(here, '..', '..', '..', 'test', 'fixtures', 'fits');
@@ -324,6 +325,39 @@ test('changing BITPIX rewrites BSCALE/BZERO/BLANK in place and keeps every other
   const back = decodeFits(out, { file: 'x' })[0];
   assert.ok(sameBits(back.data, im.data));
   assert.deepEqual(back.mask, im.mask);
+});
+
+test('64-bit integers: BLANK outside the doubles, and min-max scaling that keeps off BLANK', () => {
+  const max = '9223372036854775807';
+  const buf = withCard(load('int64.fits'), 'BLANK', `BLANK   = ${max.padStart(20)}`);
+  const a = decodeFits(buf, { file: 'max.fits' })[0];
+  assert.equal(a.mask, undefined, 'no sample equals the new BLANK');
+  a.mask = new Uint8Array(6);
+  a.mask[1] = 1;
+  const out = encodeFits(a);
+  assert.ok(cardsAt(out).includes(`BLANK   = ${max.padStart(20)}`.padEnd(80)));
+  const data = out.subarray(2880);
+  assert.equal(Buffer.from(data).readBigInt64BE(8), 2n ** 63n - 1n);
+  assert.deepEqual([...decodeFits(out, { file: 'y' })[0].mask!], [0, 1, 0, 0, 0, 0]);
+
+  const unit = createImage(3, 1, 1, Float32Array.from([0, NaN, 1]));
+  const b = decodeFits(encodeFits(unit, { bitpix: 64 }), { file: 'x' })[0];
+  assert.deepEqual([...b.mask!], [0, 1, 0]);
+  assert.ok(Math.abs(b.data[0]) < 1e-15 && Math.abs(b.data[2] - 1) < 1e-15);
+});
+
+test('cards: parsing and fixed-format writing', () => {
+  assert.deepEqual(parseCard("OBJECT  = 'it''s / here'   / the name"), { keyword: 'OBJECT', value: "it's / here", raw: "it's / here", comment: 'the name' });
+  assert.deepEqual(parseCard('GAIN    =                1.5D0'), { keyword: 'GAIN', value: 1.5, raw: '1.5D0', comment: undefined });
+  assert.deepEqual(parseCard('HISTORY = not a value'), { keyword: 'HISTORY' });
+  assert.deepEqual(parseCard('UNDEF   =                      / no value'), { keyword: 'UNDEF', comment: 'no value' });
+  assert.equal(formatCard('BZERO', 2 ** 63), `BZERO   = ${'9223372036854775808'.padStart(20)}`.padEnd(80));
+  assert.equal(formatCard('BSCALE', 1e300).trimEnd(), 'BSCALE  =             1.0E+300');
+  assert.equal(formatCard('X', -0.5, 'c').trimEnd(), 'X       =                 -0.5 / c');
+  assert.equal(formatCard('S', 'ab').trimEnd(), "S       = 'ab      '");
+  assert.equal(formatCard('L', false).trimEnd(), 'L       =                    F');
+  assert.equal(formatCard('S', 'x'.repeat(100)).length, 80);
+  for (const v of [2 ** 63, 1e300, -0.5, 5.421010862427523e-20, 3713.66692596, 0.1]) assert.equal(parseCard(formatCard('V', v)).value, v);
 });
 
 test('fitsHeaderSummary lists the cards', () => {
