@@ -33,7 +33,11 @@ export interface ParsedArgs {
 export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
   const options: OptionTable = { ...spec.options, ...COMMON_OPTIONS };
   const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
-  for (const [k, v] of Object.entries(options)) config[k] = { type: v.type, short: v.short, multiple: v.multiple };
+  for (const [k, v] of Object.entries(options)) {
+    config[k] = { type: v.type };
+    if (v.short !== undefined) config[k].short = v.short;
+    if (v.multiple !== undefined) config[k].multiple = v.multiple;
+  }
   try {
     const { values, positionals } = parseArgs({ args: argv, options: config, allowPositionals: true, strict: true });
     return { values: values as ParsedArgs['values'], positionals };

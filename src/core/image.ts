@@ -32,11 +32,6 @@ export interface FitsMeta {
   blank?: number;
   /** index of the HDU the image came from */
   hdu: number;
-  /**
-   * The stored integers/floats as read (before scaling), so pixels that the caller did not
-   * change are written back bit-exactly even where float32 cannot hold them (BITPIX 32, 64, -64).
-   */
-  stored?: Float64Array;
 }
 
 export interface Image {
@@ -49,6 +44,13 @@ export interface Image {
   /** 1 where a sample has no data (FITS BLANK or NaN); same length as data */
   mask?: Uint8Array;
   fits?: FitsMeta;
+  /**
+   * The values as read, in float64, present only when float32 cannot hold them (FITS BITPIX
+   * 32/64/-64 or scaled, NPY float64). Writers of such formats use exact[i] wherever data[i]
+   * still equals Math.fround(exact[i]), so samples the caller did not change round-trip
+   * bit-exactly and changed samples are written from data.
+   */
+  exact?: Float64Array;
 }
 
 /** Default pixel limit, the same as sharp's `limitInputPixels` (0x3FFF squared). */
@@ -72,7 +74,7 @@ export function createImage(
   height: number,
   channels: Channels,
   data?: Float32Array,
-  extra: Pick<Image, 'source' | 'mask' | 'fits'> = {},
+  extra: Pick<Image, 'source' | 'mask' | 'fits' | 'exact'> = {},
 ): Image {
   if (!Number.isInteger(width) || width < 1) throw invalidParameter('createImage', 'width', 'a positive integer', width);
   if (!Number.isInteger(height) || height < 1) throw invalidParameter('createImage', 'height', 'a positive integer', height);
@@ -98,6 +100,7 @@ export function cloneImage(image: Image): Image {
     ...image,
     data: image.data.slice(),
     mask: image.mask?.slice(),
+    exact: image.exact?.slice(),
     fits: image.fits ? { ...image.fits, cards: image.fits.cards.slice() } : undefined,
   };
 }
@@ -116,6 +119,9 @@ export function checkImage(fn: string, image: unknown, param = 'image'): Image {
   }
   if (im.mask !== undefined && (!(im.mask instanceof Uint8Array) || im.mask.length !== n)) {
     throw invalidParameter(fn, `${param}.mask`, `a Uint8Array of length ${n}`, im.mask);
+  }
+  if (im.exact !== undefined && (!(im.exact instanceof Float64Array) || im.exact.length !== n)) {
+    throw invalidParameter(fn, `${param}.exact`, `a Float64Array of length ${n}`, im.exact);
   }
   return im as Image;
 }
@@ -161,4 +167,12 @@ export function valueRange(image: Image): { min: number; max: number } {
     if (v > max) max = v;
   }
   return { min, max };
+}
+
+/** exact[i] where data[i] is still its float32 rounding, else data[i]: what float64 writers store. */
+export function exactValue(image: Pick<Image, 'data' | 'exact'>, i: number): number {
+  const e = image.exact;
+  if (e === undefined) return image.data[i];
+  const v = e[i];
+  return Math.fround(v) === image.data[i] || (v !== v && image.data[i] !== image.data[i]) ? v : image.data[i];
 }

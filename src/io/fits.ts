@@ -368,8 +368,8 @@ export function decodeFits(buf: Uint8Array, options: DecodeFitsOptions): Image[]
   return grouped.map((p) => {
     const fits: FitsMeta = { cards: hdu.cards.slice(), bitpix: hdu.bitpix, bscale: scaling.bscale, bzero: scaling.bzero, hdu: hdu.index };
     if (scaling.blank !== undefined) fits.blank = scaling.blank;
-    if (p.stored) fits.stored = p.stored;
-    const extra: Pick<Image, 'source' | 'mask' | 'fits'> = { source: { ...source }, fits };
+    const extra: Pick<Image, 'source' | 'mask' | 'fits' | 'exact'> = { source: { ...source }, fits };
+    if (p.stored) extra.exact = p.stored;
     if (p.mask) extra.mask = p.mask;
     return createImage(width, height, channels, p.data, extra);
   });
@@ -443,7 +443,7 @@ interface Source {
 }
 
 function storedFor(im: Image): Float64Array | undefined {
-  const s = im.fits?.stored;
+  const s = im.exact;
   return s instanceof Float64Array && s.length === im.data.length ? s : undefined;
 }
 

@@ -18,6 +18,7 @@ import {
   checkPixelLimit,
   createImage,
   DEFAULT_PIXEL_LIMIT,
+  exactValue,
   isChannels,
   type Image,
   type SampleFormat,
@@ -345,12 +346,19 @@ export function decodeNpy(buf: Uint8Array, options: DecodeNpyOptions): Image {
 
   let data: Float32Array;
   let mask: Uint8Array | undefined;
+  let exact: Float64Array | undefined;
   if (dt.dtype === 'float32') {
     data = view(Float32Array).slice();
   } else if (dt.dtype === 'float64') {
     const src = view(Float64Array);
     data = new Float32Array(count);
-    for (let i = 0; i < count; i++) data[i] = src[i];
+    let inexact = false;
+    for (let i = 0; i < count; i++) {
+      data[i] = src[i];
+      if (data[i] !== src[i] && src[i] === src[i]) inexact = true;
+    }
+    // keep the float64 values so that unchanged samples are written back bit-exactly
+    if (inexact) exact = src.slice();
   } else {
     const src = dt.dtype === 'uint8' ? bytes : view(Uint16Array);
     const max = dt.max;
@@ -369,6 +377,7 @@ export function decodeNpy(buf: Uint8Array, options: DecodeNpyOptions): Image {
   return createImage(width, height, channels, data, {
     source: { format: 'npy', sampleFormat, scale: dt.max === 0 ? 'physical' : 'unit' },
     ...(mask ? { mask } : {}),
+    ...(exact ? { exact } : {}),
   });
 }
 
@@ -421,7 +430,7 @@ function writeSamplesPortable(body: DataView, image: Image, dtype: NpyDtype, inf
   for (let i = 0; i < data.length; i++) {
     const v = mask && mask[i] ? NaN : data[i];
     if (dtype === 'float32') body.setFloat32(i * 4, v, true);
-    else if (dtype === 'float64') body.setFloat64(i * 8, v, true);
+    else if (dtype === 'float64') body.setFloat64(i * 8, mask && mask[i] ? NaN : exactValue(image, i), true);
     else if (dtype === 'uint8') body.setUint8(i, quantise(v, info.max));
     else body.setUint16(i * 2, quantise(v, info.max), true);
   }
@@ -453,6 +462,7 @@ export function encodeNpy(image: Image, options?: EncodeNpyOptions): Buffer {
   if (dtype === 'float32' || dtype === 'float64') {
     const dst = dtype === 'float32' ? new Float32Array(out.buffer, offset, n) : new Float64Array(out.buffer, offset, n);
     dst.set(data);
+    if (dtype === 'float64' && image.exact?.length === n) for (let i = 0; i < n; i++) dst[i] = exactValue(image, i);
     if (mask) for (let i = 0; i < n; i++) if (mask[i]) dst[i] = NaN;
   } else {
     const dst = dtype === 'uint8' ? new Uint8Array(out.buffer, offset, n) : new Uint16Array(out.buffer, offset, n);

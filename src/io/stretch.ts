@@ -111,5 +111,8 @@ export function applyStretch(image: Image, stretch: Stretch, options: StretchOpt
     t = t < 0 ? 0 : t > 1 ? 1 : t;
     out[i] = stretch === 'asinh' ? Math.asinh(beta * t) / norm : t;
   }
-  return { ...withData(image, out), source: image.source ? { ...image.source, scale: 'unit' } : undefined };
+  // The stretched values are new: drop the float64 originals and any FITS integer scaling,
+  // so a FITS written from them is float and not clamped into the source's BITPIX.
+  const fits = image.fits ? { ...image.fits, bitpix: -32 as const, bscale: 1, bzero: 0, blank: undefined } : undefined;
+  return { ...withData(image, out), exact: undefined, fits, source: image.source ? { ...image.source, scale: 'unit' } : undefined };
 }

@@ -85,7 +85,7 @@ test('int16 with BSCALE/BZERO/BLANK: physical values, mask, header over two bloc
   }
   const f = im.fits!;
   assert.deepEqual([f.bitpix, f.bscale, f.bzero, f.blank, f.hdu], [16, 0.5, 1000, -32768, 0]);
-  assert.equal(f.stored, undefined, 'every value is exact in float32, so no float64 copy');
+  assert.equal(im.exact, undefined, 'every value is exact in float32, so no float64 copy');
   assert.equal(f.cards.length, 44);
   assert.ok(f.cards.every((c) => c.length === 80));
   assert.equal(f.cards[0], 'SIMPLE  =                    T / conforms to FITS standard'.padEnd(80));
@@ -104,13 +104,13 @@ test('float32 with NaN, -0 and Infinity; the .gz copy decodes the same', () => {
   assert.equal(at(im, 2, 3), 2 + 30 + 0.25);
   assert.deepEqual([...im.mask!].flatMap((m, i) => (m ? [i] : [])), [6, 19]);
   assert.ok(Number.isNaN(at(im, 1, 1)) && Number.isNaN(at(im, 4, 3)));
-  assert.equal(im.fits!.stored, undefined);
+  assert.equal(im.exact, undefined);
   assert.ok(sameBits(decode1('float32-nan.fits.gz').data, im.data));
 });
 
-test('float64 keeps the float64 values in fits.stored', () => {
+test('float64 keeps the float64 values in image.exact', () => {
   const im = decode1('float64.fits');
-  const s = im.fits!.stored!;
+  const s = im.exact!;
   assert.ok(s instanceof Float64Array && s.length === 12);
   assert.equal(s[5], 0.1 * 5);
   assert.equal(at(im, 1, 1), Math.fround(0.1 * 5));
@@ -130,15 +130,15 @@ test('uint8 with BLANK, int32 with BZERO 2^31, int64 with BLANK', () => {
 
   const u32 = decode1('int32-unsigned.fits');
   assert.equal(at(u32, 0, 0), 0);
-  assert.equal(u32.fits!.stored![23], 4294967295);
-  assert.equal(u32.fits!.stored![1], 16777217, 'beyond float32 but exact in stored');
+  assert.equal(u32.exact![23], 4294967295);
+  assert.equal(u32.exact![1], 16777217, 'beyond float32 but exact in stored');
   assert.equal(at(u32, 1, 0), 16777216);
   assert.equal(at(u32, 2, 1), Math.fround(200000 - 77777 + 2147483648));
-  assert.equal(u32.fits!.stored![8], 200000 - 77777 + 2147483648);
+  assert.equal(u32.exact![8], 200000 - 77777 + 2147483648);
   assert.equal(u32.mask, undefined);
 
   const i64 = decode1('int64.fits');
-  assert.deepEqual([...i64.fits!.stored!].slice(0, 4), [2 ** 53 - 1, -(2 ** 40), 0, 42]);
+  assert.deepEqual([...i64.exact!].slice(0, 4), [2 ** 53 - 1, -(2 ** 40), 0, 42]);
   assert.equal(i64.fits!.blank, -(2 ** 63));
   assert.deepEqual([...i64.mask!], [0, 0, 0, 0, 1, 0]);
   assert.equal(at(i64, 2, 1), -7);
@@ -237,8 +237,8 @@ test('changed pixels are written from data, unchanged ones from stored', () => {
   const again = decodeFits(encodeFits(im), { file: 'x' })[0];
   assert.equal(again.data[1], 0.5);
   assert.ok(Number.isNaN(again.data[2]) && again.mask![2] === 1);
-  assert.equal(again.fits!.stored![5], 0.1 * 5);
-  assert.equal(again.fits!.stored![11], 1e300);
+  assert.equal(again.exact![5], 0.1 * 5);
+  assert.equal(again.exact![11], 1e300);
 
   const scaled = decode1('int16-scaled-blank.fits');
   scaled.data[0] = 1234.5;

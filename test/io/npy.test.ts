@@ -240,3 +240,24 @@ test('decodeNpy and encodeNpy validate their options', () => {
     message: "encodeNpy: expected one of 'float32', 'float64', 'uint8', 'uint16' for options.dtype but received 'float16' (string). Did you mean 'float32'?",
   });
 });
+
+test('float64 values float32 cannot hold round-trip bit-exactly; changed samples take the new value', async () => {
+  const { decodeNpy: dec, encodeNpy: enc } = await import('../../src/io/npy.js');
+  const values = new Float64Array([0.1, 1 / 3, Math.PI, 1e-300, -2.5, 16777217, 0, Number.NaN]);
+  const header = `{'descr': '<f8', 'fortran_order': False, 'shape': (2, 4), }`;
+  const padded = header + ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
+  const buf = new Uint8Array(10 + padded.length + values.byteLength);
+  buf.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, padded.length & 0xff, padded.length >> 8]);
+  buf.set(new TextEncoder().encode(padded), 10);
+  buf.set(new Uint8Array(values.buffer), 10 + padded.length);
+  const im = dec(buf, { file: 'f8.npy' });
+  assert.ok(im.exact instanceof Float64Array);
+  assert.deepEqual(new Uint8Array(enc(im)), buf);
+  const changed = { ...im, data: im.data.slice() };
+  changed.data[1] = 0.75;
+  const back = dec(new Uint8Array(enc(changed)), { file: 'g.npy' });
+  assert.equal(back.exact![0], 0.1);
+  assert.equal(back.data[1], 0.75);
+  assert.equal(back.exact?.[1] ?? back.data[1], 0.75);
+  assert.equal(back.exact![2], Math.PI);
+});
