@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { basename } from 'node:path';
 import { decodeError, HushError, invalidParameter } from '../core/errors.js';
 import { checkImage, DEFAULT_PIXEL_LIMIT, IMAGE_FORMATS, valueRange, type Image, type ImageFormat } from '../core/image.js';
-import { checkOneOf } from '../core/validate.js';
+import { checkNumber, checkOneOf } from '../core/validate.js';
 import { decodeRaster, encodeRaster, RASTER_FORMATS, type RasterFormat } from './raster.js';
 import { decodeFits, encodeFits, isFits } from './fits.js';
 import { decodeNpy, encodeNpy, isNpy } from './npy.js';
@@ -145,6 +145,7 @@ export async function encodeImage(image: Image, format: ImageFormat, options: En
   checkImage('writeImage', image);
   checkOneOf('writeImage', 'options.format', format, IMAGE_FORMATS);
   const stretch = checkOneOf('writeImage', 'options.stretch', options.stretch ?? 'none', STRETCHES);
+  if (options.quality !== undefined) checkNumber('writeImage', 'options.quality', options.quality, { integer: true, min: 1, max: 100 });
   const im = applyStretch(image, stretch);
   if (format === 'fits') return encodeFits(im, { bitpix: options.bitpix, history: options.history });
   if (format === 'npy') return encodeNpy(im, { dtype: options.dtype });

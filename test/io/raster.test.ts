@@ -166,3 +166,10 @@ test('writeImage is atomic, never overwrites without ifExists, never writes an i
     cleanup();
   }
 });
+
+test('quality is validated with the house-style message', async () => {
+  await assert.rejects(encodeImage(testPattern(4, 4, 1, 255), 'jpeg', { quality: 0 }), {
+    code: 'ERR_INVALID_PARAMETER',
+    message: 'writeImage: expected an integer from 1 to 100 for options.quality but received 0 (number).',
+  });
+});
