@@ -1,0 +1,207 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { createImage, type Image } from '../../src/core/image.js';
+import { resolveParams } from '../../src/core/params.js';
+import { addGaussianNoise } from '../../src/noise/index.js';
+import { mse } from '../../src/metrics/index.js';
+import { calibrateDenoiser, checkGrid, gridSettings, parseGrid, shrink, shrinkageWeight } from '../../src/denoise/calibrate.js';
+import { denoiseInvariant } from '../../src/denoise/invariant.js';
+import type { DenoiserInfo } from '../../src/denoise/types.js';
+import { testPattern } from '../helpers/images.js';
+
+// scikit-image 0.19.3 `_calibrate_denoiser_search` (approximate loss) on the 7x5 image of
+// invariant.test.ts for (1 - w) im + w hmean(im), w = 0, 0.5, 1 (made once with Debian's python3)
+const X = [0, 0.608695626, 0.217391297, 0.826086938, 0.434782594, 0.0434782617, 0.652173936, 0.260869563, 0.869565189, 0.478260875, 0.0869565234, 0.695652187, 0.304347813, 0.913043499, 0.521739125, 0.130434781, 0.739130437, 0.347826093, 0.956521749, 0.565217376, 0.173913047, 0.782608688, 0.391304344, 0, 0.608695626, 0.217391297, 0.826086938, 0.434782594, 0.0434782617, 0.652173936, 0.260869563, 0.869565189, 0.478260875, 0.0869565234, 0.695652187];
+const LOSSES3 = [0.1185609670355916, 0.13139842823147774, 0.14716742583550513];
+const LOSSES4 = [0.14413988962769508, 0.14922391809523106, 0.15490607358515263];
+
+/** (1 - w) x + w [1,2,1]/4 along rows (edge padding), the reference's denoiser. */
+const BLEND: DenoiserInfo = {
+  id: 'blend-test',
+  summary: 'test denoiser',
+  params: [{ name: 'w', type: 'number', min: 0, max: 1, default: 1, description: 'weight of the row filter' }],
+  usesSigma: false,
+  calibrationGrid: () => ({ w: [0, 0.5, 1] }),
+  denoise(image, options) {
+    const { w } = resolveParams('blend', this.params, options) as { w: number };
+    const out = new Float32Array(image.data.length);
+    for (let y = 0; y < image.height; y++) {
+      for (let x = 0; x < image.width; x++) {
+        const r = y * image.width;
+        const h = (image.data[r + Math.max(0, x - 1)] + 2 * image.data[r + x] + image.data[r + Math.min(image.width - 1, x + 1)]) / 4;
+        out[r + x] = Math.fround(Math.fround((1 - w) * image.data[r + x]) + Math.fround(w * h));
+      }
+    }
+    return Promise.resolve({ ...image, data: out });
+  },
+};
+
+/** A (2r+1)^2 box mean with clamped borders; records the options it was called with. */
+function boxDenoiser(calls: Record<string, unknown>[] = []): DenoiserInfo {
+  return {
+    id: 'box-test',
+    summary: 'box mean',
+    params: [
+      { name: 'radius', type: 'number', integer: true, min: 0, max: 10, default: 1, description: 'half width' },
+      { name: 'sigma', type: 'number', min: 0, description: 'noise level (recorded, unused)' },
+      { name: 'mode', type: 'enum', choices: ['a', 'b'], default: 'a', description: 'recorded, unused' },
+    ],
+    usesSigma: true,
+    calibrationGrid: (sigma) => ({ radius: sigma > 0.05 ? [0, 1, 2, 3, 4] : [0, 1, 2] }),
+    async denoise(image, options, context) {
+      calls.push(options);
+      const { radius: r } = resolveParams('box', this.params, options) as { radius: number };
+      const { width, height, data } = image;
+      const out = new Float32Array(data.length);
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          let s = 0;
+          for (let dy = -r; dy <= r; dy++) {
+            for (let dx = -r; dx <= r; dx++) {
+              s += data[Math.min(height - 1, Math.max(0, y + dy)) * width + Math.min(width - 1, Math.max(0, x + dx))];
+            }
+          }
+          out[y * width + x] = s / (2 * r + 1) ** 2;
+        }
+      }
+      context?.onProgress?.(1);
+      return { ...image, data: out };
+    },
+  };
+}
+
+function noisyScene(size: number, sigma: number, seed: number): { clean: Image; noisy: Image } {
+  const clean = testPattern(size, size, 1);
+  return { clean, noisy: addGaussianNoise(clean, { sigma, seed }) };
+}
+
+test('approximate loss matches scikit-image 0.19 calibrate_denoiser (one mask, offset stride^2 div 2)', async () => {
+  const im = createImage(7, 5, 1, Float32Array.from(X));
+  for (const [stride, expected] of [[3, LOSSES3], [4, LOSSES4]] as const) {
+    const r = await calibrateDenoiser(im, BLEND, { w: [0, 0.5, 1] }, { stride, sigma: 0.1 });
+    assert.deepEqual(r.table.map((e) => e.params), [{ w: 0 }, { w: 0.5 }, { w: 1 }]);
+    for (let i = 0; i < 3; i++) assert.ok(Math.abs(r.table[i].loss - expected[i]) < 1e-7 * expected[i], `stride ${stride} w ${i}: ${r.table[i].loss} vs ${expected[i]}`);
+    assert.equal(r.bestIndex, 0);
+    assert.deepEqual(r.best, { w: 0 });
+  }
+});
+
+test('the self-supervised loss picks the setting the true error picks (box radius on a noisy scene)', async () => {
+  const { clean, noisy } = noisyScene(96, 0.1, 3);
+  const r = await calibrateDenoiser(noisy, boxDenoiser(), undefined, { reference: clean, loss: 'full', stride: 3 });
+  assert.deepEqual(r.table.map((e) => e.params.radius), [0, 1, 2, 3, 4], 'default grid from calibrationGrid(estimated sigma)');
+  const argmin = (v: number[]): number => v.indexOf(Math.min(...v));
+  const trueBest = argmin(r.table.map((e) => e.invariantMse as number));
+  assert.equal(r.bestIndex, trueBest, 'same minimum as the true error of the J-invariant denoiser');
+  assert.ok(Math.abs(r.bestIndex - argmin(r.table.map((e) => e.mse as number))) <= 1, 'within one setting of the plain denoiser\'s best');
+  // the identity E L = E mse + sigma^2, per setting, to a few per cent
+  for (const e of r.table) {
+    const predicted = (e.invariantMse as number) + 0.01;
+    assert.ok(Math.abs(e.loss - predicted) < 0.05 * predicted, `loss ${e.loss} vs mse + sigma^2 ${predicted}`);
+    assert.ok(Math.abs((e.psnr as number) - 10 * Math.log10(1 / (e.mse as number))) < 1e-9);
+  }
+  assert.ok(Math.abs(r.sigma - 0.1) < 0.01, `estimated sigma ${r.sigma}`);
+});
+
+test('shrinkage: lambda = sigma^2 / loss lowers the true error of the J-invariant output', async () => {
+  for (const seed of [1, 2, 3]) {
+    const { clean, noisy } = noisyScene(80, 0.1, seed);
+    const info = boxDenoiser();
+    const r = await calibrateDenoiser(noisy, info, { radius: [1, 2] }, { loss: 'full', sigma: 0.1 });
+    assert.equal(r.lambda, r.shrinkage.lambda);
+    assert.ok(Math.abs(r.lambda - 0.01 / r.table[r.bestIndex].loss) < 1e-12);
+    assert.ok(r.lambda > 0 && r.lambda < 1);
+    const f = await denoiseInvariant(noisy, (im) => info.denoise(im, r.best), { stride: 4 });
+    const shrunk = shrink(f, noisy, r.lambda);
+    const eF = mse(clean, f);
+    const eS = mse(clean, shrunk);
+    assert.ok(eS < eF, `seed ${seed}: shrunk ${eS} vs invariant ${eF}`);
+    // and the predicted error lambda * e is close to the measured one
+    assert.ok(Math.abs(r.shrinkage.loss - 0.01 - eS) < 0.15 * eS, `predicted ${r.shrinkage.loss - 0.01} measured ${eS}`);
+  }
+  assert.equal(shrinkageWeight(0.1, 0.005), 1, 'clamped when the loss is below sigma^2');
+  assert.equal(shrinkageWeight(0.1, 0), 1);
+});
+
+test('sigma, fixed options and threads reach the denoiser; progress ends at 1', async () => {
+  const calls: Record<string, unknown>[] = [];
+  const { noisy } = noisyScene(32, 0.1, 5);
+  const fractions: number[] = [];
+  const r = await calibrateDenoiser(noisy, boxDenoiser(calls), { radius: [1, 2] }, { sigma: 0.07, fixed: { mode: 'b' }, context: { onProgress: (f) => fractions.push(f) } });
+  assert.equal(calls.length, 2);
+  for (const c of calls) assert.deepEqual({ ...c, radius: 0 }, { sigma: 0.07, mode: 'b', radius: 0 });
+  assert.deepEqual(r.best, { sigma: 0.07, mode: 'b', radius: r.table[r.bestIndex].params.radius });
+  assert.equal(fractions.at(-1), 1);
+  for (let i = 1; i < fractions.length; i++) assert.ok(fractions[i] >= fractions[i - 1], 'progress never goes back');
+  // a denoiser without usesSigma gets no sigma
+  const calls2: Record<string, unknown>[] = [];
+  await calibrateDenoiser(noisy, { ...boxDenoiser(calls2), usesSigma: false }, { radius: [1] });
+  assert.equal(calls2[0].sigma, undefined);
+});
+
+test('masked and NaN samples are left out of the loss', async () => {
+  const { noisy } = noisyScene(40, 0.1, 6);
+  const withHoles = { ...noisy, data: noisy.data.slice(), mask: new Uint8Array(noisy.data.length) };
+  for (let i = 0; i < withHoles.data.length; i += 7) {
+    withHoles.data[i] = NaN;
+    withHoles.mask[i] = 1;
+  }
+  // a denoiser that treats NaN as 0 would spread it; this one skips it, as the real ones do with image.mask
+  const info: DenoiserInfo = {
+    ...boxDenoiser(),
+    usesSigma: false,
+    async denoise(image) {
+      return { ...image, data: image.data.map((v, i) => (image.mask?.[i] ? v : v * 0.9 + 0.05)) };
+    },
+  };
+  const r = await calibrateDenoiser(withHoles, info, { radius: [1] });
+  assert.ok(Number.isFinite(r.table[0].loss));
+});
+
+test('grids: product order, parsing, validation messages', async () => {
+  assert.deepEqual(gridSettings({ a: [1, 2], b: ['x', 'y'] }), [
+    { a: 1, b: 'x' },
+    { a: 1, b: 'y' },
+    { a: 2, b: 'x' },
+    { a: 2, b: 'y' },
+  ]);
+  assert.deepEqual(parseGrid('h=0.02,0.04, 0.06;patchSize=5,7'), { h: [0.02, 0.04, 0.06], patchSize: [5, 7] });
+  assert.deepEqual(parseGrid('mode=soft,hard'), { mode: ['soft', 'hard'] });
+  assert.throws(() => parseGrid('h'), { message: "parseGrid: expected 'name=v1,v2;name2=v3,...' for grid but received 'h' (string)." });
+  assert.throws(() => parseGrid('h=1;h=2'), { message: "parseGrid: expected each parameter once for grid but received 'h' (string)." });
+  const info = boxDenoiser();
+  assert.throws(() => checkGrid('calibrateDenoiser', info, { radus: [1] }), {
+    message: "calibrateDenoiser: expected one of 'radius', 'sigma', 'mode' for parameterGrid keys but received 'radus' (string). Did you mean 'radius'?",
+  });
+  assert.throws(() => checkGrid('calibrateDenoiser', info, { radius: [] }), {
+    message: 'calibrateDenoiser: expected a non-empty array of values for parameterGrid.radius but received an array of length 0.',
+  });
+  assert.throws(() => checkGrid('calibrateDenoiser', info, { radius: [1, 2.5] }), {
+    message: 'calibrateDenoiser: expected an integer from 0 to 10 for options.radius but received 2.5 (number).',
+  });
+  assert.throws(() => checkGrid('calibrateDenoiser', info, {}), { message: /expected at least one parameter of box-test \(radius, sigma, mode\)/ });
+  const big = { radius: Array.from({ length: 11 }, (_, i) => i % 10), sigma: Array.from({ length: 100 }, (_, i) => i / 100) };
+  assert.throws(() => checkGrid('calibrateDenoiser', info, big), { message: "calibrateDenoiser: expected at most 1000 settings for parameterGrid but received '1100 settings' (string)." });
+});
+
+test('calibrateDenoiser rejects bad arguments with the house-style message', async () => {
+  const { noisy, clean } = noisyScene(16, 0.1, 7);
+  const info = boxDenoiser();
+  await assert.rejects(calibrateDenoiser(noisy, 'no-such-method', { radius: [1] }), { code: 'ERR_INVALID_PARAMETER', message: /^calibrateDenoiser: expected one of .* for denoiser but received 'no-such-method' \(string\)/ });
+  await assert.rejects(calibrateDenoiser(noisy, { id: 'x' } as unknown as DenoiserInfo), {
+    message: 'calibrateDenoiser: expected a registered denoiser id or a DenoiserInfo for denoiser but received an object (Object).',
+  });
+  await assert.rejects(calibrateDenoiser(noisy, info, { radius: [1] }, { loss: 'exact' as 'full' }), {
+    message: "calibrateDenoiser: expected one of 'approximate', 'full' for options.loss but received 'exact' (string).",
+  });
+  await assert.rejects(calibrateDenoiser(noisy, info, { radius: [1] }, { sigma: -1 }), {
+    message: 'calibrateDenoiser: expected a finite number of at least 0 for options.sigma but received -1 (number).',
+  });
+  await assert.rejects(calibrateDenoiser(noisy, info, { radius: [1] }, { reference: testPattern(8, 8, 1) }), {
+    message: "calibrateDenoiser: expected an image of 16x16x1 for options.reference but received '8x8x1' (string).",
+  });
+  await assert.rejects(calibrateDenoiser(noisy, info, { radius: [1] }, { stride: 40 }), {
+    message: 'calibrateDenoiser: expected a stride under the image size (16x16) for the approximate loss for options.stride but received 40 (number).',
+  });
+  assert.ok(clean);
+});
