@@ -1,0 +1,32 @@
+/**
+ * Registers hush's kernels and gradients with tfjs, once. On wasm: a fast
+ * Conv2DBackpropInput (also the forward pass of conv2dTranspose) and the missing
+ * Conv2DBackpropFilter, both as XNNPACK forward convolutions. For every backend: a
+ * Conv2D gradient that accepts dilation, and dilated fused convolutions routed to it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2dGradConfig, patchFusedConv2d } from './conv2d-grad.js';
+
+/** What registerHushKernels installs, for docs and `hush models --engine`. */
+export const HUSH_KERNELS = [
+  { kernel: 'Conv2DBackpropInput', backend: 'wasm', kind: 'kernel', why: 'built-in is a scalar loop, ~10x slower than a forward conv; also the forward of conv2dTranspose' },
+  { kernel: 'Conv2DBackpropFilter', backend: 'wasm', kind: 'kernel', why: 'not registered on wasm: no conv net could train' },
+  { kernel: 'Conv2D', backend: 'all', kind: 'gradient', why: 'built-in gradient refuses dilation > 1 (RIDNet)' },
+  { kernel: 'FusedConv2D', backend: 'all', kind: 'op patch', why: 'dilated fused convs go unfused so their gradient exists' },
+] as const;
+
+let registered = false;
+
+export function registerHushKernels(): void {
+  if (registered) return;
+  const builtin = tf.getKernel('Conv2DBackpropInput', 'wasm');
+  if (builtin) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  tf.registerKernel(conv2dBackpropInputConfig(builtin?.kernelFunc));
+  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+  tf.registerKernel(conv2dBackpropFilterConfig());
+  tf.registerGradient(conv2dGradConfig);
+  patchFusedConv2d();
+  registered = true;
+}
