@@ -16,6 +16,11 @@ export interface WriteFileAtomicOptions {
   ifExists?: IfExists;
   /** paths that must never be written (the inputs of a command) */
   protect?: readonly string[];
+  /**
+   * 'process' (default): the rename makes the write atomic if the process dies or is killed;
+   * 'power-loss': also fsync before the rename (slow for large files: seconds per 100 MB here).
+   */
+  durability?: 'process' | 'power-loss';
 }
 
 export async function writeFileAtomic(path: string, bytes: Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
@@ -40,7 +45,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, options: 
   }
   try {
     await fh.writeFile(bytes);
-    await fh.sync();
+    if (options.durability === 'power-loss') await fh.sync();
     await fh.close();
     fh = undefined;
     if (ifExists === 'error') {

@@ -63,6 +63,11 @@ export interface DecodeFitsOptions {
   planes?: FitsPlanes;
   /** refuse images with more than this many pixels (NAXIS1 x NAXIS2); 0 means no limit; default DEFAULT_PIXEL_LIMIT */
   maxPixels?: number;
+  /**
+   * 'borrow': the caller hands `buf` over (readImage does, for the file it just read), so
+   * float data may be byte-swapped in place and viewed without a copy; default 'copy'.
+   */
+  input?: 'copy' | 'borrow';
 }
 
 export interface EncodeFitsOptions {
@@ -212,7 +217,8 @@ interface Plane {
  * (a shared generic loop runs several times slower once it has seen a few types).
  * The float64 values are kept only when float32 loses something.
  */
-function convertPlane(buf: Uint8Array, start: number, n: number, bitpix: FitsBitpix, s: Scaling): Plane {
+function convertPlane(buf: Uint8Array, start: number, n: number, bitpix: FitsBitpix, s: Scaling, borrow = false): Plane {
+  if (bitpix === -32 && s.bscale === 1 && s.bzero === 0 && HOST_LE) return convertFloatPlaneFast(buf, start, n, borrow);
   const dv = new DataView(buf.buffer, buf.byteOffset + start, n * (Math.abs(bitpix) / 8));
   const data = new Float32Array(n);
   let mask: Uint8Array | undefined;
@@ -293,6 +299,47 @@ function convertPlane(buf: Uint8Array, start: number, n: number, bitpix: FitsBit
   return plane;
 }
 
+/**
+ * BITPIX -32 without scaling, the commonest float FITS: one native byte swap
+ * (Buffer#swap32) into an aligned buffer, viewed as Float32Array; about ten times
+ * faster than a DataView loop on large images.
+ */
+function convertFloatPlaneFast(buf: Uint8Array, start: number, n: number, borrow: boolean): Plane {
+  const aligned = (buf.byteOffset + start) % 4 === 0;
+  let bytes: Uint8Array;
+  if (borrow && aligned) bytes = new Uint8Array(buf.buffer, buf.byteOffset + start, 4 * n);
+  else {
+    bytes = new Uint8Array(4 * n);
+    bytes.set(new Uint8Array(buf.buffer, buf.byteOffset + start, 4 * n));
+  }
+  swap32(bytes);
+  const data = new Float32Array(bytes.buffer, bytes.byteOffset, n);
+  let mask: Uint8Array | undefined;
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (v !== v) (mask ??= new Uint8Array(n))[i] = 1;
+  }
+  const plane: Plane = { data };
+  if (mask) plane.mask = mask;
+  return plane;
+}
+
+const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** In-place 32-bit byte swap: Node's native Buffer#swap32 where there is one, else a loop (browsers). */
+function swap32(bytes: Uint8Array): void {
+  const B = (globalThis as { Buffer?: { from(b: ArrayBufferLike, o: number, l: number): { swap32(): unknown } } }).Buffer;
+  if (B) {
+    B.from(bytes.buffer, bytes.byteOffset, bytes.length).swap32();
+    return;
+  }
+  const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  for (let i = 0; i < u32.length; i++) {
+    const v = u32[i];
+    u32[i] = ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
+  }
+}
+
 function sampleFormatOf(bitpix: FitsBitpix, s: Scaling): SampleFormat {
   switch (bitpix) {
     case 8:
@@ -361,7 +408,7 @@ export function decodeFits(buf: Uint8Array, options: DecodeFitsOptions): Image[]
   const n = width * height;
   const planeBytes = n * (Math.abs(hdu.bitpix) / 8);
   const planes: Plane[] = [];
-  for (let k = 0; k < depth; k++) planes.push(convertPlane(buf, hdu.dataStart + k * planeBytes, n, hdu.bitpix, scaling));
+  for (let k = 0; k < depth; k++) planes.push(convertPlane(buf, hdu.dataStart + k * planeBytes, n, hdu.bitpix, scaling, options.input === 'borrow'));
   const grouped = planesMode === 'channels' && depth === 3 ? [interleave(planes, n)] : planes;
   const channels = planesMode === 'channels' && depth === 3 ? 3 : 1;
   const source: ImageSource = { format: 'fits', sampleFormat: sampleFormatOf(hdu.bitpix, scaling), scale: 'physical' };

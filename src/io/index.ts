@@ -64,10 +64,17 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
 }
 
 /** Decodes every image in `bytes` (one, or one per FITS plane). */
-export async function decodeImages(bytes: Uint8Array, file: string, options: ReadImageOptions = {}): Promise<Image[]> {
+export async function decodeImages(
+  bytes: Uint8Array,
+  file: string,
+  options: ReadImageOptions = {},
+  input: 'copy' | 'borrow' = 'copy',
+): Promise<Image[]> {
   const maxPixels = options.maxPixels ?? DEFAULT_PIXEL_LIMIT;
   if (bytes.length === 0) throw decodeError('readImage', file, 'file is empty');
   const data = maybeDecompress(bytes, file);
+  // a decompressed buffer is ours, so decoders may reuse it
+  const owned = input === 'borrow' || data !== bytes ? 'borrow' : 'copy';
   const format = sniffFormat(data);
   if (format === undefined) {
     const claimed = formatFromPath(file);
@@ -79,7 +86,7 @@ export async function decodeImages(bytes: Uint8Array, file: string, options: Rea
   if (format !== 'fits' && (options.hdu !== undefined || options.planes !== undefined)) {
     throw invalidParameter('readImage', options.hdu !== undefined ? 'options.hdu' : 'options.planes', 'no FITS options for a non-FITS file', options.hdu ?? options.planes);
   }
-  if (format === 'fits') return decodeFits(data, { file, hdu: options.hdu, planes: options.planes, maxPixels });
+  if (format === 'fits') return decodeFits(data, { file, hdu: options.hdu, planes: options.planes, maxPixels, input: owned });
   if (format === 'npy') return [decodeNpy(data, { file, maxPixels })];
   return [await decodeRaster(data, { file, maxPixels })];
 }
@@ -99,7 +106,7 @@ async function readBytes(path: string): Promise<Buffer> {
 
 /** Reads all images of a file (FITS cubes give one per plane). */
 export async function readImages(path: string, options: ReadImageOptions = {}): Promise<Image[]> {
-  return decodeImages(await readBytes(path), path, options);
+  return decodeImages(await readBytes(path), path, options, 'borrow');
 }
 
 /** Reads one image: for a FITS cube, plane `options.plane` (default 0) unless planes are read as channels. */
