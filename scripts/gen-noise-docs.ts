@@ -64,6 +64,9 @@ interface SpeedEntry {
   machine: string;
   node: string;
   date: string;
+  timing?: string;
+  /** 1-minute load average before and after the run */
+  load?: [number, number];
   rows: { what: string; samples: number; samplesPerSecond: number; note?: string }[];
   comparisons?: { what: string; ratio: number; note: string }[];
   skipped?: string;
@@ -82,7 +85,9 @@ function renderSpeed(results: NoiseResults | undefined): string[] {
     return out;
   }
   for (const [name, r] of Object.entries(results)) {
-    out.push(`### ${name}`, '', `Command: \`${r.command}\`  `, `Machine: ${r.machine}, Node ${r.node}, ${r.date.slice(0, 10)}, one thread.`, '');
+    out.push(`### ${name}`, '', `Command: \`${r.command}\`  `, `Machine: ${r.machine}, Node ${r.node}, ${r.date.slice(0, 10)}, one thread.  `);
+    if (r.timing) out.push(`Timing: ${r.timing}.${r.load ? ` Load average ${r.load[0].toFixed(1)} before, ${r.load[1].toFixed(1)} after.` : ''}`);
+    out.push('');
     out.push('| what | samples | samples/s | note |', '|---|---:|---:|---|');
     for (const row of r.rows) {
       out.push(`| ${cell(row.what)} | ${row.samples.toLocaleString('en-US')} | ${(row.samplesPerSecond / 1e6).toFixed(1)} M | ${cell(row.note ?? '')} |`);
@@ -149,8 +154,8 @@ export function renderNoiseDocs(results: NoiseResults | undefined): string {
     '`restoration.estimate_sigma` (pywt `dwtn(image, "db2")`, mode `symmetric`, coefficients that are exactly 0',
     "left out), with pywt's order of summation, so it agrees with scikit-image 0.19 / PyWavelets 1.1 to the last",
     'bit on float64 input (the tests hold reference values). Differences: masked and non-finite samples are left',
-    'out (every coefficient they touch is dropped), and a channel with no non-zero coefficient (a flat image)',
-    'gives 0 where scikit-image gives NaN. On float32 input scikit-image computes in float32; hush in float64.',
+    'out (every coefficient they touch is dropped), and a channel with no non-zero coefficient (all zeros) gives',
+    '0 where scikit-image gives NaN. On float32 input scikit-image computes in float32; hush always in float64.',
     '',
     'The estimate is reliable for white Gaussian noise on images that are smooth at the finest scale; texture',
     'and edges raise it, and it says nothing about signal-dependent (Poisson) noise beyond an average level.',
@@ -168,13 +173,12 @@ export function renderNoiseDocs(results: NoiseResults | undefined): string {
   );
   out.push(...renderSpeed(results));
   out.push(
-    'Reproduce (both also print the table and merge their figures into `bench/results/noise.json`):',
+    'Reproduce (each prints its table, merges its figures into `bench/results/noise.json` and re-renders this page):',
     '',
     '```sh',
     'npx tsc -p tsconfig.json',
     'node dist/bench/speed/noise/gaussian.bench.js',
     'node dist/bench/speed/noise/poisson.bench.js',
-    'node dist/scripts/gen-noise-docs.js   # re-render this page',
     '```',
     '',
   );

@@ -24,6 +24,11 @@ export interface Rng {
   normal(): number;
   /** fill `out` with N(mean, sd^2); the fast path for noise images */
   fillNormal(out: Float32Array, mean?: number, sd?: number): Float32Array;
+  /**
+   * out[i] = base[i] + sd * z[i] with z standard normal, in one pass (out may be base):
+   * additive noise without a second buffer. Draws the same z as fillNormal.
+   */
+  addNormal(out: Float32Array, base: Float32Array, sd?: number): Float32Array;
   /** Poisson deviate with mean `lambda` (>= 0); NaN for a negative or NaN mean */
   poisson(lambda: number): number;
 }
@@ -83,6 +88,23 @@ const FI = new Float64Array(ZIG_LAYERS + 1);
   }
   FI[ZIG_LAYERS] = 1;
 }
+/**
+ * The same tables indexed by the low 9 bits of a draw (layer + 256 * sign), so the hot loops
+ * need no sign branch: KI9[j] = KI[j & 255], WS9[j] = +-WI[j & 255].
+ */
+const KI9 = new Int32Array(2 * ZIG_LAYERS);
+const WS9 = new Float64Array(2 * ZIG_LAYERS);
+for (let j = 0; j < 2 * ZIG_LAYERS; j++) {
+  KI9[j] = KI[j & 255];
+  WS9[j] = j < ZIG_LAYERS ? WI[j] : -WI[j - ZIG_LAYERS];
+}
+
+/** WS9 times sd: a draw's deviate times sd is then one multiplication */
+function scaledWidths(sd: number): Float64Array {
+  const w = new Float64Array(2 * ZIG_LAYERS);
+  for (let j = 0; j < w.length; j++) w[j] = sd * WS9[j];
+  return w;
+}
 
 // ---------------------------------------------------------------- Poisson helpers
 
@@ -109,6 +131,15 @@ export function logGamma(x: number): number {
 
 /** below this mean, Poisson deviates by inversion; above, by PTRS */
 const POISSON_INVERSION_MAX = 10;
+/** the inversion's search stops here: P(k > 200 | mean < 10) is 0 in doubles */
+const POISSON_INVERSION_KMAX = 200;
+/** 1/k, so the inversion's recurrence multiplies instead of dividing */
+const INVERSE = new Float64Array(POISSON_INVERSION_KMAX + 1);
+for (let k = 1; k <= POISSON_INVERSION_KMAX; k++) INVERSE[k] = 1 / k;
+/** logGamma(k + 1) = log(k!) for the k PTRS meets most, cached */
+const LOG_FACTORIAL = new Float64Array(1024);
+for (let k = 0; k < LOG_FACTORIAL.length; k++) LOG_FACTORIAL[k] = logGamma(k + 1);
+const logFactorial = (k: number): number => (k < LOG_FACTORIAL.length ? LOG_FACTORIAL[k] : logGamma(k + 1));
 
 // ---------------------------------------------------------------- the generator
 
@@ -164,14 +195,15 @@ export function createRng(seed: number): Rng {
 
   const normal = (): number => {
     const r = nextUint32();
-    const idx = r & 255;
+    const j = r & 511;
     const m = r >>> 9;
-    if (m < KI[idx]) return (r & 256) === 0 ? m * WI[idx] : -m * WI[idx];
-    return zigguratSlow(r);
+    return m < KI9[j] ? m * WS9[j] : zigguratSlow(r);
   };
 
+  // fillNormal and addNormal inline xoshiro128** (the same steps as nextUint32) with the state in
+  // locals, and hand the state back to the closure around the rare slow path (1.5% of draws).
   const fillNormal = (out: Float32Array, mean = 0, sd = 1): Float32Array => {
-    // the state lives in locals for the hot loop and goes back to the closure around slow paths
+    const w = scaledWidths(sd);
     let s0 = a;
     let s1 = b;
     let s2 = c;
@@ -187,17 +219,57 @@ export function createRng(seed: number): Rng {
       s0 ^= s3;
       s2 ^= t;
       s3 = (s3 << 11) | (s3 >>> 21);
-      const idx = r & 255;
+      const j = r & 511;
       const m = r >>> 9;
-      if (m < KI[idx]) {
-        const v = m * WI[idx];
-        out[i] = mean + sd * ((r & 256) === 0 ? v : -v);
+      if (m < KI9[j]) {
+        out[i] = mean + m * w[j];
       } else {
         a = s0;
         b = s1;
         c = s2;
         d = s3;
         out[i] = mean + sd * zigguratSlow(r);
+        s0 = a;
+        s1 = b;
+        s2 = c;
+        s3 = d;
+      }
+    }
+    a = s0;
+    b = s1;
+    c = s2;
+    d = s3;
+    return out;
+  };
+
+  const addNormal = (out: Float32Array, base: Float32Array, sd = 1): Float32Array => {
+    if (base.length !== out.length) throw new RangeError(`addNormal: base has ${base.length} samples, out ${out.length}`);
+    const w = scaledWidths(sd);
+    let s0 = a;
+    let s1 = b;
+    let s2 = c;
+    let s3 = d;
+    const n = out.length;
+    for (let i = 0; i < n; i++) {
+      const p = Math.imul(s1, 5);
+      const r = Math.imul((p << 7) | (p >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      const j = r & 511;
+      const m = r >>> 9;
+      if (m < KI9[j]) {
+        out[i] = base[i] + m * w[j];
+      } else {
+        a = s0;
+        b = s1;
+        c = s2;
+        d = s3;
+        out[i] = base[i] + sd * zigguratSlow(r);
         s0 = a;
         s1 = b;
         s2 = c;
@@ -221,22 +293,22 @@ export function createRng(seed: number): Rng {
       let k = 0;
       let p = Math.exp(-lambda);
       let s = p;
-      // the bound only guards against a CDF that rounds below u; P(k > 200 | lambda < 10) is 0 in doubles
-      while (u > s && k < 200) {
+      // the bound only guards against a CDF that rounds below u
+      while (u > s && k < POISSON_INVERSION_KMAX) {
         k++;
-        p *= lambda / k;
+        p *= lambda * INVERSE[k];
         s += p;
       }
       return k;
     }
     // PTRS, constants from Hörmann (1993), Table 1 / numpy's random_poisson_ptrs
     const slam = Math.sqrt(lambda);
-    const loglam = Math.log(lambda);
     const bb = 0.931 + 2.53 * slam;
     const aa = -0.059 + 0.02483 * bb;
-    const invalpha = 1.1239 + 1.1328 / (bb - 3.4);
     const vr = 0.9277 - 3.6224 / (bb - 2);
-    const logInvalpha = Math.log(invalpha);
+    // the logs are needed only when the quick acceptance fails (about 1 draw in 7)
+    let logConst = NaN;
+    let loglam = NaN;
     for (;;) {
       const u = nextDouble() - 0.5;
       const v = nextDouble();
@@ -244,7 +316,11 @@ export function createRng(seed: number): Rng {
       const k = Math.floor(((2 * aa) / us + bb) * u + lambda + 0.43);
       if (us >= 0.07 && v <= vr) return k;
       if (k < 0 || (us < 0.013 && v > us)) continue;
-      if (Math.log(v) + logInvalpha - Math.log(aa / (us * us) + bb) <= -lambda + k * loglam - logGamma(k + 1)) return k;
+      if (Number.isNaN(logConst)) {
+        logConst = Math.log(1.1239 + 1.1328 / (bb - 3.4));
+        loglam = Math.log(lambda);
+      }
+      if (Math.log(v) + logConst - Math.log(aa / (us * us) + bb) <= -lambda + k * loglam - logFactorial(k)) return k;
     }
   };
 
@@ -255,6 +331,7 @@ export function createRng(seed: number): Rng {
     int: (n: number) => Math.floor(next() * n),
     normal,
     fillNormal,
+    addNormal,
     poisson,
   };
 }

@@ -180,8 +180,9 @@ function median(a: Float64Array, n: number): number {
 /**
  * Noise standard deviation per colour channel (alpha excluded), on the image's value
  * scale. Masked and non-finite samples are left out: every coefficient they touch is
- * dropped. A channel without a single non-zero coefficient (a flat image) gives 0,
- * where scikit-image gives NaN.
+ * dropped. A channel without a single non-zero coefficient (all zeros) gives 0, where
+ * scikit-image gives NaN; a constant channel gives a tiny value from rounding residue,
+ * as in scikit-image.
  */
 export function estimateSigma(image: Image): number[] {
   checkImage('estimateSigma', image);

@@ -47,15 +47,14 @@ export function addGaussianNoise(image: Image, options: AddGaussianNoiseOptions)
   const sigma = o.sigma as number;
   const clip = o.clip as GaussianClipMode;
   const src = image.data;
-  const out = createRng(o.seed as number).fillNormal(new Float32Array(src.length), 0, sigma);
+  const out = createRng(o.seed as number).addNormal(new Float32Array(src.length), src, sigma);
   const n = out.length;
   if (clip === 'unit') {
     for (let i = 0; i < n; i++) {
-      const v = src[i] + out[i];
-      out[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+      const v = out[i];
+      if (v < 0) out[i] = 0;
+      else if (v > 1) out[i] = 1;
     }
-  } else {
-    for (let i = 0; i < n; i++) out[i] += src[i];
   }
   // noise is drawn for every sample, so the noise at a pixel does not depend on alpha or mask
   const keep = untouchedSamples(image);

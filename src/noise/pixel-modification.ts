@@ -6,7 +6,7 @@
  * 8- and 16-bit images.
  */
 import { checkImage, colourChannels, type Image } from '../core/image.js';
-import { createRng } from '../core/rng.js';
+import { createRng, deriveSeed } from '../core/rng.js';
 import type { NoiseModelInfo } from './index.js';
 import {
   resolveNoiseParams,
@@ -57,8 +57,10 @@ export function addPixelModificationNoise(image: Image, options: AddPixelModific
   const fraction = o.fraction as number;
   const value = o.value as PixelModificationValue;
   const rng = createRng(o.seed as number);
+  // random values come from their own stream, so a seed picks the same pixels whatever `value` is
+  const values = createRng(deriveSeed(o.seed as number, 1));
   const fixed = value === 'one' ? 1 : 0;
-  const draw = value === 'random' ? () => rng.next() : () => fixed;
+  const draw = value === 'random' ? () => values.next() : () => fixed;
   const out = image.data.slice();
   const { channels, mask } = image;
   const colours = colourChannels(image);
