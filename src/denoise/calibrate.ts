@@ -100,12 +100,11 @@ export function gridSettings(grid: ParameterGrid): ParameterSetting[] {
   return settings;
 }
 
-/** Checks a grid against a denoiser's params: known names, non-empty value lists, every setting valid. */
+/** Checks a grid against a denoiser's params: known names, non-empty value lists, every setting valid. An empty grid is one setting, the defaults. */
 export function checkGrid(fn: string, info: DenoiserInfo, grid: unknown, fixed: Record<string, unknown> = {}): ParameterGrid {
   const g = checkObject(fn, 'parameterGrid', grid);
   const names = info.params.map((p) => p.name);
   const keys = Object.keys(g);
-  if (keys.length === 0) throw invalidParameter(fn, 'parameterGrid', `at least one parameter of ${info.id} (${names.join(', ')})`, g);
   let count = 1;
   for (const k of keys) {
     if (!names.includes(k)) checkOneOf(fn, 'parameterGrid keys', k, names);
