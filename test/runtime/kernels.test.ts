@@ -233,6 +233,48 @@ test('the kernels free every intermediate: tensors and wasm buffers stay flat', 
   assert.equal(backend.numDataIds(), buffers);
 });
 
+test('max-pool gradient routes each dy to the first maximum of its window, negative windows included, on both backends', async () => {
+  const [n, h, c] = [2, 8, 4];
+  const xs = Float32Array.from({ length: n * h * h * c }, (_, i) => Math.sin(i * 1.7));
+  const oh = h / 2;
+  const rs = Float32Array.from({ length: n * oh * oh * c }, (_, i) => i + 1);
+  const ref = new Float32Array(xs.length);
+  for (let b = 0; b < n; b++)
+    for (let i = 0; i < oh; i++)
+      for (let j = 0; j < oh; j++)
+        for (let d = 0; d < c; d++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let r = 2 * i; r < 2 * i + 2; r++)
+            for (let q = 2 * j; q < 2 * j + 2; q++) {
+              const k = ((b * h + r) * h + q) * c + d;
+              if (xs[k] > best) [best, at] = [xs[k], k];
+            }
+          ref[at] += rs[((b * oh + i) * oh + j) * c + d];
+        }
+  for (const backend of ['wasm', 'cpu'] as const) {
+    const [g] = await on(backend, () => [tf.grad((a: Tensor) => tf.sum(tf.mul(tf.maxPool(a as Tensor4D, 2, 2, 'valid'), tf.tensor4d(rs, [n, oh, oh, c]))))(tf.tensor4d(xs, [n, h, h, c]))]);
+    assert.deepEqual([...g], [...ref], backend);
+  }
+});
+
+test('nearest-neighbour up-sampling gradient is the adjoint of the forward for every image of a batch, on both backends', async () => {
+  const [n, h, c] = [2, 4, 3];
+  const xs = Float32Array.from({ length: n * h * h * c }, (_, i) => Math.sin(i * 1.7));
+  const rs = Float32Array.from({ length: n * 4 * h * h * c }, (_, i) => (i % 7) + 1);
+  const ref = new Float32Array(xs.length);
+  for (let b = 0; b < n; b++)
+    for (let i = 0; i < 2 * h; i++)
+      for (let j = 0; j < 2 * h; j++)
+        for (let d = 0; d < c; d++) ref[((b * h + (i >> 1)) * h + (j >> 1)) * c + d] += rs[((b * 2 * h + i) * 2 * h + j) * c + d];
+  for (const backend of ['wasm', 'cpu'] as const) {
+    const [g] = await on(backend, () => [
+      tf.grad((a: Tensor) => tf.sum(tf.mul(tf.image.resizeNearestNeighbor(a as Tensor4D, [2 * h, 2 * h]), tf.tensor4d(rs, [n, 2 * h, 2 * h, c]))))(tf.tensor4d(xs, [n, h, h, c])),
+    ]);
+    assert.deepEqual([...g], [...ref], backend);
+  }
+});
+
 test('planInputGradAxis: a 2x2 stride-2 transposed conv is one 1x1 tap per phase, a 3x3 stride-1 one is the flipped filter', () => {
   const p = planInputGradAxis(2, 2, 0, 8, 4);
   assert.deepEqual([p.taps, p.phases, [...p.tapIndex], p.padBefore, p.padAfter, p.outRows], [1, 2, [0, 1], 0, 0, 4]);
