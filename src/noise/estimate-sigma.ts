@@ -17,120 +17,123 @@ export const DB2_DEC_HI: readonly number[] = [
 /** Phi^-1(0.75), scipy.stats.norm.ppf(0.75): median |N(0,1)| */
 const MAD_TO_SIGMA = 0.6744897501960817;
 
-/** pywt's 'symmetric' extension (half-sample symmetric, period 2n): the input index behind extended index k */
-function reflect(k: number, n: number): number {
-  const period = 2 * n;
-  let m = k % period;
-  if (m < 0) m += period;
-  return m < n ? m : period - 1 - m;
-}
-
 /** Output length of one pywt dwt level with a filter of length 4. */
 export function dwtLength(n: number): number {
   return Math.floor((n + 3) / 2);
 }
 
 /**
- * One level of pywt's downsampling convolution in 'symmetric' mode (step 2), output o
- * = sum_j f[j] x[2o+1-j] over the extended input, with pywt's order of summation kept
- * term for term (pywt/_extensions/c/convolution.c.src), so near-cancelling sums round
- * the same way and the "exactly zero" coefficients scikit-image drops are the same ones.
+ * The terms of one level of pywt's downsampling convolution in 'symmetric' mode (step 2):
+ * output o = sum over the extended input of f[q] x[2o+1-q], listed as (filter index,
+ * input index) pairs in pywt's order of summation, term for term
+ * (pywt/_extensions/c/convolution.c.src, downsampling_convolution). Summing in this order
+ * makes near-cancelling sums round the same way, so the "exactly zero" coefficients
+ * scikit-image drops are the same ones. Every output has exactly `nf` terms.
  */
-function downsampleSymmetric(x: Float64Array, n: number, f: readonly number[], out: Float64Array): void {
-  const nf = f.length;
+function symmetricPlan(n: number, nf: number): { filter: Int32Array; input: Int32Array } {
+  const count = Math.floor((n + nf - 1) / 2);
+  const filter = new Int32Array(count * nf);
+  const input = new Int32Array(count * nf);
+  let t = 0;
+  const term = (q: number, k: number): void => {
+    filter[t] = q;
+    input[t] = k;
+    t++;
+  };
   let i = 1;
-  let o = 0;
   // left boundary overhang
-  for (; i < nf && i < n; i += 2, o++) {
-    let sum = 0;
+  for (; i < nf && i < n; i += 2) {
     let j = 0;
-    for (; j <= i; j++) sum += f[j] * x[i - j];
+    for (; j <= i; j++) term(j, i - j);
     while (j < nf) {
-      for (let k = 0; k < n && j < nf; j++, k++) sum += f[j] * x[k];
-      for (let k = 0; k < n && j < nf; k++, j++) sum += f[j] * x[n - 1 - k];
+      for (let k = 0; k < n && j < nf; j++, k++) term(j, k);
+      for (let k = 0; k < n && j < nf; k++, j++) term(j, n - 1 - k);
     }
-    out[o] = sum;
   }
   // centre, input at least as long as the filter
-  for (; i < n; i += 2, o++) {
-    let sum = 0;
-    for (let j = 0; j < nf; j++) sum += x[i - j] * f[j];
-    out[o] = sum;
-  }
+  for (; i < n; i += 2) for (let j = 0; j < nf; j++) term(j, i - j);
   // centre, filter longer than the input
-  for (; i < nf; i += 2, o++) {
-    let sum = 0;
+  for (; i < nf; i += 2) {
     let j = 0;
     while (i - j >= n) {
-      for (let k = 0; k < n && i - j >= n; j++, k++) sum += f[i - n - j] * x[n - 1 - k];
-      for (let k = 0; k < n && i - j >= n; j++, k++) sum += f[i - n - j] * x[k];
+      for (let k = 0; k < n && i - j >= n; j++, k++) term(i - n - j, n - 1 - k);
+      for (let k = 0; k < n && i - j >= n; j++, k++) term(i - n - j, k);
     }
-    for (; j <= i; j++) sum += f[j] * x[i - j];
+    for (; j <= i; j++) term(j, i - j);
     while (j < nf) {
-      for (let k = 0; k < n && j < nf; j++, k++) sum += f[j] * x[k];
-      for (let k = 0; k < n && j < nf; k++, j++) sum += f[j] * x[n - 1 - k];
+      for (let k = 0; k < n && j < nf; j++, k++) term(j, k);
+      for (let k = 0; k < n && j < nf; k++, j++) term(j, n - 1 - k);
     }
-    out[o] = sum;
   }
   // right boundary overhang
-  for (; i < n + nf - 1; i += 2, o++) {
-    let sum = 0;
+  for (; i < n + nf - 1; i += 2) {
     let j = 0;
     while (i - j >= n) {
-      for (let k = 0; k < n && i - j >= n; j++, k++) sum += f[i - n - j] * x[n - 1 - k];
-      for (let k = 0; k < n && i - j >= n; j++, k++) sum += f[i - n - j] * x[k];
+      for (let k = 0; k < n && i - j >= n; j++, k++) term(i - n - j, n - 1 - k);
+      for (let k = 0; k < n && i - j >= n; j++, k++) term(i - n - j, k);
     }
-    for (; j < nf; j++) sum += f[j] * x[i - j];
-    out[o] = sum;
+    for (; j < nf; j++) term(j, i - j);
   }
-}
-
-/** For each output of a length-n line, 1 if any of its 4 extended inputs is flagged. */
-function downsampleFlags(bad: Uint8Array, n: number, out: Uint8Array): void {
-  for (let o = 0; o < out.length; o++) {
-    let flag = 0;
-    for (let j = 0; j < 4; j++) flag |= bad[reflect(2 * o + 1 - j, n)];
-    out[o] = flag;
-  }
+  return { filter, input };
 }
 
 /**
  * The finest diagonal ('dd') coefficients of a one-level 2-D db2 DWT of a
- * height x width plane, row-major, computed like pywt.dwtn (axis 0, then axis 1), with
- * a flag for each coefficient whose support holds a sample flagged in `bad` (those
- * samples count as 0 in the sums).
+ * height x width plane, computed like pywt.dwtn (axis 0, then axis 1), row-major. The
+ * plane is read from `src` at offset + (y * width + x) * stride, so one channel of an
+ * interleaved image needs no copy. `bad` (one flag per pixel) marks samples that count
+ * as 0 in the sums; the result flags every coefficient whose support holds one.
  */
 export function diagonalDetail(
-  plane: Float64Array,
+  src: Float32Array,
   width: number,
   height: number,
+  stride = 1,
+  offset = 0,
   bad?: Uint8Array,
 ): { coeffs: Float64Array; bad: Uint8Array | undefined; width: number; height: number } {
+  const f = DB2_DEC_HI;
   const lw = dwtLength(width);
   const lh = dwtLength(height);
-  const line = new Float64Array(Math.max(width, height));
-  const lineOut = new Float64Array(Math.max(lw, lh));
-  const flags = bad ? new Uint8Array(Math.max(width, height)) : undefined;
-  const flagsOut = new Uint8Array(Math.max(lw, lh));
-  // along axis 0 (down each column)
-  const tmp = new Float64Array(lh * width);
-  const tmpBad = bad ? new Uint8Array(lh * width) : undefined;
-  for (let x = 0; x < width; x++) {
-    for (let y = 0; y < height; y++) line[y] = plane[y * width + x];
-    downsampleSymmetric(line, height, DB2_DEC_HI, lineOut);
-    for (let o = 0; o < lh; o++) tmp[o * width + x] = lineOut[o];
-    if (bad && flags && tmpBad) {
-      for (let y = 0; y < height; y++) flags[y] = bad[y * width + x];
-      downsampleFlags(flags, height, flagsOut.subarray(0, lh));
-      for (let o = 0; o < lh; o++) tmpBad[o * width + x] = flagsOut[o];
-    }
-  }
-  // along axis 1 (along each row)
+  const rows = symmetricPlan(height, 4);
+  const cols = symmetricPlan(width, 4);
   const coeffs = new Float64Array(lh * lw);
-  const outBad = tmpBad ? new Uint8Array(lh * lw) : undefined;
+  const outBad = bad ? new Uint8Array(lh * lw) : undefined;
+  // one output row of the axis-0 pass at a time, then straight through the axis-1 pass
+  const tmp = new Float64Array(width);
+  const tmpBad = bad ? new Uint8Array(width) : undefined;
+  const rowStep = width * stride;
   for (let o = 0; o < lh; o++) {
-    downsampleSymmetric(tmp.subarray(o * width, (o + 1) * width), width, DB2_DEC_HI, coeffs.subarray(o * lw, (o + 1) * lw));
-    if (tmpBad && outBad) downsampleFlags(tmpBad.subarray(o * width, (o + 1) * width), width, outBad.subarray(o * lw, (o + 1) * lw));
+    const t = o * 4;
+    const f0 = f[rows.filter[t]];
+    const f1 = f[rows.filter[t + 1]];
+    const f2 = f[rows.filter[t + 2]];
+    const f3 = f[rows.filter[t + 3]];
+    let i0 = offset + rows.input[t] * rowStep;
+    let i1 = offset + rows.input[t + 1] * rowStep;
+    let i2 = offset + rows.input[t + 2] * rowStep;
+    let i3 = offset + rows.input[t + 3] * rowStep;
+    for (let x = 0; x < width; x++, i0 += stride, i1 += stride, i2 += stride, i3 += stride) {
+      tmp[x] = f0 * src[i0] + f1 * src[i1] + f2 * src[i2] + f3 * src[i3];
+    }
+    if (bad && tmpBad) {
+      const b0 = rows.input[t] * width;
+      const b1 = rows.input[t + 1] * width;
+      const b2 = rows.input[t + 2] * width;
+      const b3 = rows.input[t + 3] * width;
+      for (let x = 0; x < width; x++) tmpBad[x] = bad[b0 + x] | bad[b1 + x] | bad[b2 + x] | bad[b3 + x];
+    }
+    const out = o * lw;
+    for (let ox = 0, u = 0; ox < lw; ox++, u += 4) {
+      coeffs[out + ox] =
+        f[cols.filter[u]] * tmp[cols.input[u]] +
+        f[cols.filter[u + 1]] * tmp[cols.input[u + 1]] +
+        f[cols.filter[u + 2]] * tmp[cols.input[u + 2]] +
+        f[cols.filter[u + 3]] * tmp[cols.input[u + 3]];
+      if (tmpBad && outBad) {
+        outBad[out + ox] = tmpBad[cols.input[u]] | tmpBad[cols.input[u + 1]] | tmpBad[cols.input[u + 2]] | tmpBad[cols.input[u + 3]];
+      }
+    }
   }
   return { coeffs, bad: outBad, width: lw, height: lh };
 }
@@ -190,16 +193,22 @@ export function estimateSigma(image: Image): number[] {
   const pixels = width * height;
   const sigmas: number[] = [];
   for (let c = 0; c < colourChannels(image); c++) {
-    const plane = new Float64Array(pixels);
     let bad: Uint8Array | undefined;
     for (let p = 0, i = c; p < pixels; p++, i += channels) {
-      const v = data[i];
-      if ((mask && mask[i]) || !Number.isFinite(v)) {
+      if ((mask && mask[i]) || !Number.isFinite(data[i])) {
         bad ??= new Uint8Array(pixels);
         bad[p] = 1;
-      } else plane[p] = v;
+      }
     }
-    const dd = diagonalDetail(plane, width, height, bad);
+    let dd: ReturnType<typeof diagonalDetail>;
+    if (bad) {
+      // a copy of the channel with the left-out samples set to 0, so they add nothing
+      const plane = new Float32Array(pixels);
+      for (let p = 0, i = c; p < pixels; p++, i += channels) if (!bad[p]) plane[p] = data[i];
+      dd = diagonalDetail(plane, width, height, 1, 0, bad);
+    } else {
+      dd = diagonalDetail(data, width, height, channels, c);
+    }
     const abs = dd.coeffs;
     let n = 0;
     for (let i = 0; i < abs.length; i++) {
