@@ -1,0 +1,341 @@
+/**
+ * The two collaborative-filtering stages of BM3D (Dabov et al., IEEE TIP 2007):
+ * stage 1 groups noisy blocks, hard-thresholds their 3-D spectrum (2-D block
+ * transform, then the 1-D Haar transform along the group) and aggregates the
+ * estimates with a Kaiser window and weights 1 / (sigma^2 N_retained); stage 2 groups
+ * again on the basic estimate and applies the empirical Wiener shrinkage
+ * |B|^2 / (|B|^2 + sigma^2) of the basic estimate's spectrum to the noisy spectrum,
+ * with weights 1 / (sigma^2 ||W||^2). Colour planes share the groups found on plane 0.
+ *
+ * For speed the 2-D transforms of all blocks are computed once per block row (a ring
+ * of 2R + 1 rows, separable, the row transforms shared by the blocks above each
+ * other), and the filtered blocks are summed in the transform domain per block
+ * position and inverse-transformed once when no later reference can reach that
+ * position (the Kaiser window and the inverse are linear, so this equals
+ * aggregating every group member separately).
+ */
+import { matchBlocks, referencePositions } from './bm3d-match.js';
+import { fastTransform8, haarGroupForward, haarGroupInverse, kaiserWindow, type BlockTransform, type Transform8 } from './bm3d-transforms.js';
+
+export interface StageParams {
+  /** distance between reference blocks */
+  step: number;
+  /** half side of the search window */
+  radius: number;
+  /** largest group (a power of two) */
+  maxGroup: number;
+  /** mean squared difference per pixel below which a block joins a group, in squared plane units */
+  tau: number;
+  transform: BlockTransform;
+  kaiserBeta: number;
+  /** absolute coordinates of plane sample (0, 0), so reference grids of tiles line up with the whole image's */
+  originX: number;
+  originY: number;
+}
+
+/** Side of a block: the fast transforms are 8-point. */
+const N = 8;
+const NN = 64;
+
+/**
+ * The 2-D transforms of all blocks of a plane, one block row at a time, kept for the
+ * last `rows` block rows (a ring); block (x, y) has its 64 coefficients, [v][u], at
+ * data[((y % rows) * P + x) * 64].
+ */
+class CoefficientRing {
+  readonly data: Float32Array;
+  /** row transforms of the last 8 image rows, each stored twice (slots y % 8 and y % 8 + 8) so any 8 consecutive rows are contiguous */
+  private readonly hbuf: Float32Array;
+  private nextImageRow = 0;
+  private nextBlockRow = 0;
+  private readonly P: number;
+
+  constructor(
+    private readonly plane: Float32Array,
+    private readonly width: number,
+    private readonly forward: Transform8,
+    readonly rows: number,
+  ) {
+    this.P = width - N + 1;
+    this.data = new Float32Array(rows * this.P * NN);
+    this.hbuf = new Float32Array(2 * N * this.P * N);
+  }
+
+  /** Computes block rows up to and including `last`. */
+  advanceTo(last: number): void {
+    const P = this.P;
+    const f = this.forward;
+    const hbuf = this.hbuf;
+    const data = this.data;
+    const plane = this.plane;
+    const rowLen = P * N;
+    while (this.nextBlockRow <= last) {
+      const by = this.nextBlockRow;
+      while (this.nextImageRow < by + N) {
+        const y = this.nextImageRow++;
+        const src = y * this.width;
+        const d1 = (y % N) * rowLen;
+        const d2 = d1 + N * rowLen;
+        for (let x = 0; x < P; x++) {
+          f(plane, src + x, 1, hbuf, d1 + x * N, 1);
+          for (let u = 0; u < N; u++) hbuf[d2 + x * N + u] = hbuf[d1 + x * N + u];
+        }
+      }
+      const out = (by % this.rows) * P * NN;
+      const h0 = (by % N) * rowLen;
+      for (let x = 0; x < P; x++) {
+        const o = out + x * NN;
+        const h = h0 + x * N;
+        for (let u = 0; u < N; u++) f(hbuf, h + u, rowLen, data, o + u, N);
+      }
+      this.nextBlockRow++;
+    }
+  }
+}
+
+/**
+ * Sums of filtered blocks in the transform domain, per block position, for the block
+ * rows still reachable by a reference; `flushTo` inverse-transforms rows that no later
+ * reference can reach and adds them, Kaiser-windowed, into numerator and denominator.
+ */
+class Aggregator {
+  readonly acc: Float32Array;
+  readonly weight: Float64Array;
+  readonly numerator: Float64Array;
+  readonly denominator: Float64Array;
+  private flushed = 0;
+  private live = -1;
+  private readonly kaiser2: Float64Array;
+  private readonly tmp = new Float32Array(NN);
+  private readonly P: number;
+
+  constructor(
+    private readonly width: number,
+    height: number,
+    private readonly inverse: Transform8,
+    kaiserBeta: number,
+    readonly rows: number,
+  ) {
+    this.P = width - N + 1;
+    this.acc = new Float32Array(rows * this.P * NN);
+    this.weight = new Float64Array(rows * this.P);
+    this.numerator = new Float64Array(width * height);
+    this.denominator = new Float64Array(width * height);
+    const k = kaiserWindow(N, kaiserBeta);
+    this.kaiser2 = new Float64Array(NN);
+    for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) this.kaiser2[i * N + j] = k[i] * k[j];
+  }
+
+  /** Makes block rows up to `last` live (zeroed). Rows `rows` or more before must have been flushed. */
+  open(last: number): void {
+    const P = this.P;
+    while (this.live < last) {
+      const y = ++this.live;
+      const slot = y % this.rows;
+      this.acc.fill(0, slot * P * NN, (slot + 1) * P * NN);
+      this.weight.fill(0, slot * P, (slot + 1) * P);
+    }
+  }
+
+  /** Inverse-transforms and adds block rows below `end` (exclusive). */
+  flushTo(end: number): void {
+    const W = this.width;
+    const P = this.P;
+    const tmp = this.tmp;
+    const k2 = this.kaiser2;
+    const num = this.numerator;
+    const den = this.denominator;
+    const acc = this.acc;
+    const inv = this.inverse;
+    const last = Math.min(end, this.live + 1);
+    for (; this.flushed < last; this.flushed++) {
+      const y = this.flushed;
+      const slot = y % this.rows;
+      for (let x = 0; x < P; x++) {
+        const w = this.weight[slot * P + x];
+        if (w === 0) continue;
+        const c = (slot * P + x) * NN;
+        for (let u = 0; u < N; u++) inv(acc, c + u, N, tmp, u, N);
+        for (let i = 0; i < N; i++) inv(tmp, i * N, 1, tmp, i * N, 1);
+        for (let i = 0; i < N; i++) {
+          const row = (y + i) * W + x;
+          for (let j = 0; j < N; j++) {
+            const kw = k2[i * N + j];
+            num[row + j] += kw * tmp[i * N + j];
+            den[row + j] += kw * w;
+          }
+        }
+      }
+    }
+  }
+
+  /** Adds `w * group[p]` for each group member p at its position. */
+  add(group: Float32Array, positions: Int32Array, base: number, count: number, w: number): void {
+    const W = this.width;
+    const P = this.P;
+    const acc = this.acc;
+    const weight = this.weight;
+    const rows = this.rows;
+    for (let p = 0; p < count; p++) {
+      const q = positions[base + p];
+      const y = (q / W) | 0;
+      const cell = (y % rows) * P + q - y * W;
+      weight[cell] += w;
+      const o = cell * NN;
+      const g = p * NN;
+      for (let k = 0; k < NN; k++) acc[o + k] += w * group[g + k];
+    }
+  }
+
+  result(out: Float32Array): void {
+    for (let i = 0; i < out.length; i++) out[i] = this.numerator[i] / this.denominator[i];
+  }
+}
+
+function gather(ring: CoefficientRing, width: number, positions: Int32Array, base: number, count: number, group: Float32Array): void {
+  const P = width - N + 1;
+  const d = ring.data;
+  const rows = ring.rows;
+  for (let p = 0; p < count; p++) {
+    const q = positions[base + p];
+    const y = (q / width) | 0;
+    const o = ((y % rows) * P + q - y * width) * NN;
+    const g = p * NN;
+    for (let k = 0; k < NN; k++) group[g + k] = d[o + k];
+  }
+}
+
+interface Plan {
+  refX: Int32Array;
+  refY: Int32Array;
+  rows: number;
+}
+
+function plan(width: number, height: number, p: StageParams): Plan {
+  return {
+    refX: referencePositions(width, N, p.step, p.originX),
+    refY: referencePositions(height, N, p.step, p.originY),
+    rows: 2 * p.radius + 1,
+  };
+}
+
+/**
+ * Stage 1: the basic estimate of each plane. `sigmas[c]` is the noise standard deviation
+ * of plane c, `lambda` the hard threshold in units of sigma. Groups are found on plane 0.
+ */
+export function hardThresholdStage(
+  planes: readonly Float32Array[],
+  width: number,
+  height: number,
+  sigmas: readonly number[],
+  lambda: number,
+  p: StageParams,
+): Float32Array[] {
+  const { refX, refY, rows } = plan(width, height, p);
+  const matches = matchBlocks(planes[0], width, height, N, refX, refY, p.radius, p.maxGroup, p.tau);
+  const t = fastTransform8(p.transform);
+  const rings = planes.map((pl) => new CoefficientRing(pl, width, t.forward, rows));
+  const aggs = planes.map(() => new Aggregator(width, height, t.inverse, p.kaiserBeta, rows + p.step));
+  const group = new Float32Array(p.maxGroup * NN);
+  const lastBlockRow = height - N;
+  const K = matches.maxGroup;
+  const positions = matches.positions;
+  for (let j = 0; j < refY.length; j++) {
+    const ry = refY[j];
+    const top = Math.max(0, ry - p.radius);
+    const bottom = Math.min(lastBlockRow, ry + p.radius);
+    for (let c = 0; c < planes.length; c++) {
+      aggs[c].flushTo(top);
+      aggs[c].open(bottom);
+      rings[c].advanceTo(bottom);
+    }
+    for (let i = 0; i < refX.length; i++) {
+      const r = j * refX.length + i;
+      const count = matches.count[r];
+      const base = r * K;
+      const len = count * NN;
+      for (let c = 0; c < planes.length; c++) {
+        gather(rings[c], width, positions, base, count, group);
+        haarGroupForward(group, count, NN);
+        const thr = lambda * sigmas[c];
+        let retained = 0;
+        for (let k = 0; k < len; k++) {
+          const v = group[k];
+          if (v > thr || v < -thr) retained++;
+          else group[k] = 0;
+        }
+        haarGroupInverse(group, count, NN);
+        const w = retained > 0 ? 1 / (sigmas[c] * sigmas[c] * retained) : 1;
+        aggs[c].add(group, positions, base, count, w);
+      }
+    }
+  }
+  return aggs.map((a) => {
+    a.flushTo(lastBlockRow + 1);
+    const out = new Float32Array(width * height);
+    a.result(out);
+    return out;
+  });
+}
+
+/** Stage 2: the final estimate, grouping on plane 0 of the basic estimate. */
+export function wienerStage(
+  noisy: readonly Float32Array[],
+  basic: readonly Float32Array[],
+  width: number,
+  height: number,
+  sigmas: readonly number[],
+  p: StageParams,
+): Float32Array[] {
+  const { refX, refY, rows } = plan(width, height, p);
+  const matches = matchBlocks(basic[0], width, height, N, refX, refY, p.radius, p.maxGroup, p.tau);
+  const t = fastTransform8(p.transform);
+  const noisyRings = noisy.map((pl) => new CoefficientRing(pl, width, t.forward, rows));
+  const basicRings = basic.map((pl) => new CoefficientRing(pl, width, t.forward, rows));
+  const aggs = noisy.map(() => new Aggregator(width, height, t.inverse, p.kaiserBeta, rows + p.step));
+  const gn = new Float32Array(p.maxGroup * NN);
+  const gb = new Float32Array(p.maxGroup * NN);
+  const lastBlockRow = height - N;
+  const K = matches.maxGroup;
+  const positions = matches.positions;
+  for (let j = 0; j < refY.length; j++) {
+    const ry = refY[j];
+    const top = Math.max(0, ry - p.radius);
+    const bottom = Math.min(lastBlockRow, ry + p.radius);
+    for (let c = 0; c < noisy.length; c++) {
+      aggs[c].flushTo(top);
+      aggs[c].open(bottom);
+      noisyRings[c].advanceTo(bottom);
+      basicRings[c].advanceTo(bottom);
+    }
+    for (let i = 0; i < refX.length; i++) {
+      const r = j * refX.length + i;
+      const count = matches.count[r];
+      const base = r * K;
+      const len = count * NN;
+      for (let c = 0; c < noisy.length; c++) {
+        gather(noisyRings[c], width, positions, base, count, gn);
+        gather(basicRings[c], width, positions, base, count, gb);
+        haarGroupForward(gn, count, NN);
+        haarGroupForward(gb, count, NN);
+        const s2 = sigmas[c] * sigmas[c];
+        let norm = 0;
+        for (let k = 0; k < len; k++) {
+          const e = gb[k] * gb[k];
+          const s = e / (e + s2);
+          gn[k] *= s;
+          norm += s * s;
+        }
+        haarGroupInverse(gn, count, NN);
+        const w = norm > 0 ? 1 / (s2 * norm) : 1;
+        aggs[c].add(gn, positions, base, count, w);
+      }
+    }
+  }
+  return aggs.map((a) => {
+    a.flushTo(lastBlockRow + 1);
+    const out = new Float32Array(width * height);
+    a.result(out);
+    return out;
+  });
+}
