@@ -1,0 +1,402 @@
+/**
+ * Wavelet shrinkage denoising: BayesShrink (Chang, Yu & Vetterli, "Adaptive wavelet
+ * thresholding for image denoising and compression", IEEE TIP 9(9), 2000), one
+ * threshold sigma^2 / sqrt(max(var(subband) - sigma^2, eps)) per detail subband, or
+ * VisuShrink (Donoho & Johnstone, "Ideal spatial adaptation by wavelet shrinkage",
+ * Biometrika 81(3), 1994), one universal threshold sigma * sqrt(2 ln n); soft or hard.
+ * It reproduces scikit-image 0.19 `denoise_wavelet(image, sigma, wavelet, mode,
+ * wavelet_levels, convert2ycbcr, method, rescale_sigma, channel_axis=-1)` on float
+ * images: levels default to three fewer than pywt's maximum (at least 1); sigma, when
+ * not given, is the robust median estimate from the finest diagonal subband of the
+ * same transform (exact zeros left out); colour channels are denoised separately, in
+ * RGB or in YCbCr (each channel rescaled to [0, 1] first, as there); the output is not
+ * clipped (scikit-image clips only integer inputs). The transform is ours
+ * (wavelet-transform.ts) and equals pywt's bit for bit.
+ */
+import { checkImage, colourChannels, type Image } from '../core/image.js';
+import { invalidParameter } from '../core/errors.js';
+import { resolveParams, type ParamSpec } from '../core/params.js';
+import { checkObject } from '../core/validate.js';
+import { defaultThreads } from '../core/pool.js';
+import { assembleColour, filledColour, missingSamples } from './filters.js';
+import { withWorkerGroup } from './tv-chambolle.js';
+import {
+  cropPlane,
+  dwt2MaxLevel,
+  MAX_WAVELET_LEVEL,
+  waveletFilters,
+  WAVELETS,
+  wavedec2Unchecked,
+  waverec2Unchecked,
+  type Plane,
+  type Wavelet,
+} from './wavelet-transform.js';
+import type { DenoiseContext, DenoiserInfo, ParameterGrid } from './types.js';
+
+export const WAVELET_METHODS = ['BayesShrink', 'VisuShrink'] as const;
+export type WaveletMethod = (typeof WAVELET_METHODS)[number];
+
+export const THRESHOLD_MODES = ['soft', 'hard'] as const;
+export type ThresholdMode = (typeof THRESHOLD_MODES)[number];
+
+/** scikit-image's `convert2ycbcr`: denoise in RGB (False, the default) or in YCbCr (True). */
+export const WAVELET_COLOUR_SPACES = ['rgb', 'ycbcr'] as const;
+export type WaveletColourSpace = (typeof WAVELET_COLOUR_SPACES)[number];
+
+export interface DenoiseWaveletOptions {
+  /** noise standard deviation on the image's value scale; estimated per channel when absent */
+  sigma?: number;
+  /** default 'db1' */
+  wavelet?: Wavelet;
+  /** 'soft' (default) or 'hard' thresholding */
+  mode?: ThresholdMode;
+  /** 'BayesShrink' (default) or 'VisuShrink' */
+  method?: WaveletMethod;
+  /** decomposition levels (default: pywt's maximum for the image minus 3, at least 1) */
+  waveletLevels?: number;
+  /** 'rgb' (default) or 'ycbcr' (colour images only) */
+  colourSpace?: WaveletColourSpace;
+  /** with colourSpace 'ycbcr': true (default) converts a given sigma from RGB to each YCbCr channel; false uses it as is */
+  rescaleSigma?: boolean;
+}
+
+export const WAVELET_PARAMS: readonly ParamSpec[] = [
+  {
+    name: 'sigma',
+    type: 'number',
+    min: 0,
+    description: 'Noise standard deviation on the image value scale. Estimated per channel from the finest diagonal wavelet subband when not given.',
+  },
+  { name: 'wavelet', type: 'enum', choices: WAVELETS, default: 'db1', description: "Wavelet: 'haar'/'db1' to 'db8' (Daubechies) or 'sym2' to 'sym8' (symlets)." },
+  { name: 'mode', type: 'enum', choices: THRESHOLD_MODES, default: 'soft', description: "Thresholding: 'soft' shrinks coefficients towards 0, 'hard' keeps or zeroes them." },
+  {
+    name: 'method',
+    type: 'enum',
+    choices: WAVELET_METHODS,
+    default: 'BayesShrink',
+    description: "'BayesShrink': one adaptive threshold per subband; 'VisuShrink': one universal threshold sigma*sqrt(2 ln n), smoother.",
+  },
+  {
+    name: 'waveletLevels',
+    type: 'number',
+    integer: true,
+    min: 1,
+    max: MAX_WAVELET_LEVEL,
+    description: 'Decomposition levels. Default: the most the image allows (pywt.dwtn_max_level) minus 3, at least 1.',
+  },
+  {
+    name: 'colourSpace',
+    type: 'enum',
+    choices: WAVELET_COLOUR_SPACES,
+    default: 'rgb',
+    description: "Colour images: denoise the 'rgb' channels, or convert to 'ycbcr' first (scikit-image convert2ycbcr=True), often better.",
+  },
+  {
+    name: 'rescaleSigma',
+    type: 'boolean',
+    default: true,
+    description: "With colourSpace 'ycbcr': convert a given RGB sigma to each YCbCr channel (true) or use it unchanged (false).",
+  },
+];
+
+interface WaveletParams {
+  sigma?: number;
+  wavelet: Wavelet;
+  mode: ThresholdMode;
+  method: WaveletMethod;
+  waveletLevels?: number;
+  colourSpace: WaveletColourSpace;
+  rescaleSigma: boolean;
+}
+
+function resolveWavelet(fn: string, image: Image, options: unknown): WaveletParams {
+  const p = resolveParams(fn, WAVELET_PARAMS, checkObject(fn, 'options', options)) as unknown as WaveletParams;
+  if (p.colourSpace === 'ycbcr' && colourChannels(image) !== 3) {
+    throw invalidParameter(fn, 'options.colourSpace', "'rgb' for a grey image (YCbCr needs 3 colour channels)", 'ycbcr');
+  }
+  return p;
+}
+
+/** Phi^-1(0.75), scipy.stats.norm.ppf(0.75): the median of |N(0, 1)|. */
+const MAD_TO_SIGMA = 0.6744897501960817;
+/** numpy.finfo(float64).eps, the floor scikit-image puts under var(subband) - sigma^2. */
+const FLOAT64_EPS = 2.220446049250313e-16;
+
+/** k-th smallest (0-based) of a[0..n), reordering a (Hoare's selection with a median-of-three pivot). */
+function select(a: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    const x = a[lo];
+    const y = a[mid];
+    const z = a[hi];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
+/**
+ * scikit-image's _sigma_est_dwt: median(|d|) / Phi^-1(0.75) over the non-zero
+ * coefficients d of a subband (numpy.median: mean of the middle two for an even
+ * count). 0 when every coefficient is 0 (scikit-image gives NaN there).
+ */
+export function sigmaFromDetail(detail: Float64Array): number {
+  const abs = new Float64Array(detail.length);
+  let n = 0;
+  for (let i = 0; i < detail.length; i++) if (detail[i] !== 0) abs[n++] = Math.abs(detail[i]);
+  if (n === 0) return 0;
+  const k = n >> 1;
+  const upper = select(abs, n, k);
+  if (n % 2 === 1) return upper / MAD_TO_SIGMA;
+  let lower = -Infinity;
+  for (let i = 0; i < k; i++) if (abs[i] > lower) lower = abs[i];
+  return (lower + upper) / 2 / MAD_TO_SIGMA;
+}
+
+/** scikit-image's _bayes_thresh: sigma^2 / sqrt(max(mean(d^2) - sigma^2, eps)). */
+export function bayesThreshold(detail: Float64Array, sigma: number): number {
+  const variance = sigma * sigma;
+  let ss = 0;
+  for (let i = 0; i < detail.length; i++) ss += detail[i] * detail[i];
+  const dvar = ss / detail.length;
+  return variance / Math.sqrt(Math.max(dvar - variance, FLOAT64_EPS));
+}
+
+/** scikit-image's _universal_thresh: sigma * sqrt(2 ln n) for an image of n samples. */
+export function visuThreshold(samples: number, sigma: number): number {
+  return sigma * Math.sqrt(2 * Math.log(samples));
+}
+
+/**
+ * pywt.threshold in place: soft d * max(1 - t/|d|, 0), hard d where |d| >= t else 0.
+ * With t = 0 a zero coefficient stays 0 (pywt's soft rule gives 0/0 = NaN there).
+ */
+function shrink(d: Float64Array, t: number, mode: ThresholdMode): void {
+  if (mode === 'soft') {
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i];
+      const f = 1 - t / Math.abs(v);
+      d[i] = f > 0 ? v * f : v * 0;
+    }
+  } else {
+    for (let i = 0; i < d.length; i++) if (Math.abs(d[i]) < t) d[i] = 0;
+  }
+}
+
+/** Options of the plane core (validated, plain data, so it can cross to a worker). */
+export interface WaveletPlaneOptions {
+  wavelet: Wavelet;
+  mode: ThresholdMode;
+  method: WaveletMethod;
+  /** undefined: estimate */
+  sigma?: number;
+  levels?: number;
+}
+
+/** scikit-image's _wavelet_threshold on one plane: decompose, estimate sigma if needed, shrink the details, reconstruct, crop. */
+export function waveletThresholdPlane(plane: Plane, o: WaveletPlaneOptions): Float64Array {
+  const { width, height } = plane;
+  const bank = waveletFilters(o.wavelet);
+  const levels = o.levels ?? Math.max(dwt2MaxLevel(width, height, o.wavelet) - 3, 1);
+  const coeffs = wavedec2Unchecked(plane, bank, 'symmetric', levels);
+  const finest = coeffs.details[coeffs.details.length - 1];
+  const sigma = o.sigma ?? sigmaFromDetail(finest.diagonal.data);
+  const visu = visuThreshold(width * height, sigma);
+  for (const level of coeffs.details) {
+    for (const band of [level.horizontal, level.vertical, level.diagonal]) {
+      shrink(band.data, o.method === 'BayesShrink' ? bayesThreshold(band.data, sigma) : visu, o.mode);
+    }
+  }
+  return cropPlane(waverec2Unchecked(coeffs, bank, 'symmetric'), width, height).data;
+}
+
+/** Worker side: one plane, sent as options.plane; returns the denoised plane as .data. */
+export function waveletPlaneTask(_image: Image, options: { plane: Plane; options: WaveletPlaneOptions }): { data: Float64Array } {
+  return { data: waveletThresholdPlane(options.plane, options.options) };
+}
+
+/** skimage.color.colorconv.ycbcr_from_rgb (values for RGB on [0, 1], Y on 16..235). */
+const YCBCR_FROM_RGB = [
+  [65.481, 128.553, 24.966],
+  [-37.797, -74.203, 112.0],
+  [112.0, -93.786, -18.214],
+] as const;
+/** skimage.color.colorconv.rgb_from_ycbcr = numpy.linalg.inv(ycbcr_from_rgb), as numpy computes it. */
+const RGB_FROM_YCBCR = [
+  [0.004566210045662101, 1.1808799897946412e-9, 0.006258928969943936],
+  [0.004566210045662101, -0.0015363236860449021, -0.003188110949655707],
+  [0.004566210045662101, 0.007910716233554741, 1.1977497040190077e-8],
+] as const;
+const YCBCR_OFFSET = [16, 128, 128] as const;
+
+/** scikit-image's _rescale_sigma_rgb2ycbcr for one sigma on all three RGB channels. */
+function sigmaRgbToYcbcr(sigma: number): number[] {
+  const v = sigma * sigma;
+  return YCBCR_FROM_RGB.map((row) => Math.sqrt(row[0] * row[0] * v + row[1] * row[1] * v + row[2] * row[2] * v));
+}
+
+/** A plan of plane jobs, run either here or on workers. */
+type PlaneRunner = (jobs: { plane: Plane; options: WaveletPlaneOptions }[]) => Promise<Float64Array[]> | Float64Array[];
+
+const runHere: PlaneRunner = (jobs) => jobs.map((j) => waveletThresholdPlane(j.plane, j.options));
+
+/**
+ * The shared body of denoiseWavelet and its async twin: planes in, planes out,
+ * written as a generator of steps so the same code runs synchronously or with the
+ * plane jobs spread over workers.
+ */
+function* waveletSteps(image: Image, p: WaveletParams): Generator<{ plane: Plane; options: WaveletPlaneOptions }[], Image, Float64Array[]> {
+  const { width, height } = image;
+  const n = width * height;
+  const nc = colourChannels(image);
+  const missing = missingSamples(image);
+  const colour = filledColour(image, missing);
+  const base: WaveletPlaneOptions = { wavelet: p.wavelet, mode: p.mode, method: p.method, sigma: p.sigma, levels: p.waveletLevels };
+  const outColour = new Float32Array(n * nc);
+  if (p.colourSpace === 'rgb') {
+    const jobs = Array.from({ length: nc }, (_, c) => {
+      const data = new Float64Array(n);
+      for (let q = 0, i = c; q < n; q++, i += nc) data[q] = colour[i];
+      return { plane: { data, width, height }, options: base };
+    });
+    const done = yield jobs;
+    done.forEach((d, c) => {
+      for (let q = 0, i = c; q < n; q++, i += nc) outColour[i] = d[q];
+    });
+    return assembleColour(image, outColour, missing);
+  }
+  // YCbCr: skimage.color.rgb2ycbcr, each channel rescaled to [0, 1] and denoised as a grey image, back with ycbcr2rgb
+  const ycc = [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
+  for (let q = 0; q < n; q++) {
+    const r = colour[3 * q];
+    const g = colour[3 * q + 1];
+    const b = colour[3 * q + 2];
+    for (let c = 0; c < 3; c++) {
+      const m = YCBCR_FROM_RGB[c];
+      ycc[c][q] = r * m[0] + g * m[1] + b * m[2] + YCBCR_OFFSET[c];
+    }
+  }
+  const sigmas = p.sigma === undefined ? [undefined, undefined, undefined] : p.rescaleSigma ? sigmaRgbToYcbcr(p.sigma) : [p.sigma, p.sigma, p.sigma];
+  const jobs: { plane: Plane; options: WaveletPlaneOptions }[] = [];
+  const scaled: { c: number; min: number; scale: number }[] = [];
+  for (let c = 0; c < 3; c++) {
+    const ch = ycc[c];
+    let min = Infinity;
+    let max = -Infinity;
+    for (let q = 0; q < n; q++) {
+      if (ch[q] < min) min = ch[q];
+      if (ch[q] > max) max = ch[q];
+    }
+    const scale = max - min;
+    // scikit-image leaves a constant channel as it is
+    if (scale === 0) continue;
+    const data = new Float64Array(n);
+    for (let q = 0; q < n; q++) data[q] = (ch[q] - min) / scale;
+    const s = sigmas[c];
+    jobs.push({ plane: { data, width, height }, options: { ...base, sigma: s === undefined ? undefined : s / scale } });
+    scaled.push({ c, min, scale });
+  }
+  const done = yield jobs;
+  scaled.forEach(({ c, min, scale }, k) => {
+    const d = done[k];
+    const ch = ycc[c];
+    for (let q = 0; q < n; q++) ch[q] = d[q] * scale + min;
+  });
+  for (let q = 0; q < n; q++) {
+    const y = ycc[0][q] - YCBCR_OFFSET[0];
+    const cb = ycc[1][q] - YCBCR_OFFSET[1];
+    const cr = ycc[2][q] - YCBCR_OFFSET[2];
+    for (let c = 0; c < 3; c++) {
+      const m = RGB_FROM_YCBCR[c];
+      outColour[3 * q + c] = y * m[0] + cb * m[1] + cr * m[2];
+    }
+  }
+  return assembleColour(image, outColour, missing);
+}
+
+/**
+ * Wavelet shrinkage denoising, scikit-image's `denoise_wavelet` with
+ * `channel_axis=-1` for colour: alpha untouched, missing samples (mask, NaN) filled
+ * from their neighbours first and restored after, no clipping.
+ */
+export function denoiseWavelet(image: Image, options: DenoiseWaveletOptions = {}): Image {
+  const fn = 'denoiseWavelet';
+  checkImage(fn, image);
+  const p = resolveWavelet(fn, image, options);
+  const steps = waveletSteps(image, p);
+  let r = steps.next(undefined as unknown as Float64Array[]);
+  while (!r.done) r = steps.next(runHere(r.value) as Float64Array[]);
+  return r.value;
+}
+
+/** Planes smaller than this are not worth a worker. */
+const WAVELET_WORKER_MIN_PIXELS = 1 << 18;
+
+async function denoiseWaveletAsync(image: Image, options: Record<string, unknown>, context: DenoiseContext = {}): Promise<Image> {
+  const fn = 'denoiseWavelet';
+  checkImage(fn, image);
+  const p = resolveWavelet(fn, image, options);
+  const threads = Math.max(1, Math.floor(context.threads ?? defaultThreads()));
+  const planes = colourChannels(image);
+  if (threads === 1 || planes === 1 || image.width * image.height < WAVELET_WORKER_MIN_PIXELS) {
+    const r = denoiseWavelet(image, p);
+    context.onProgress?.(1);
+    return r;
+  }
+  // colour: one plane per worker, the calling thread takes a share too
+  const workers = Math.min(threads, planes) - 1;
+  return withWorkerGroup(workers, async (group) => {
+    const steps = waveletSteps(image, p);
+    let r = steps.next(undefined as unknown as Float64Array[]);
+    while (!r.done) {
+      const jobs = r.value;
+      let finished = 0;
+      const results = await Promise.all(
+        jobs.map(async (job, k) => {
+          const w = k % (workers + 1);
+          // the last share runs here, after the posts, so the workers start first
+          const res =
+            w === workers
+              ? await Promise.resolve().then(() => waveletThresholdPlane(job.plane, job.options))
+              : ((await group.call(w, import.meta.url, 'waveletPlaneTask', job)) as Float64Array);
+          context.onProgress?.(++finished / jobs.length);
+          return res;
+        }),
+      );
+      r = steps.next(results);
+    }
+    return r.value;
+  });
+}
+
+/** Sigma multipliers around the estimate, both thresholding modes (scikit-image's calibration example searches sigma too). */
+function waveletGrid(sigma: number): ParameterGrid {
+  const s = Number.isFinite(sigma) && sigma > 0 ? sigma : 1e-3;
+  return { sigma: [0.5, 0.75, 1, 1.25, 1.5, 2].map((m) => Number((m * s).toPrecision(6))), mode: [...THRESHOLD_MODES] };
+}
+
+export const WAVELET_DENOISER: DenoiserInfo = {
+  id: 'wavelet',
+  summary: "Wavelet shrinkage (BayesShrink or VisuShrink, soft or hard), scikit-image's denoise_wavelet.",
+  params: WAVELET_PARAMS,
+  usesSigma: true,
+  calibrationGrid: waveletGrid,
+  denoise: denoiseWaveletAsync,
+};
