@@ -15,11 +15,15 @@ import { estimateSigma } from '../noise/estimate-sigma.js';
 import type { DenoiseContext, DenoiserInfo } from './types.js';
 
 // ---- IMPORTS: one line per denoiser, `import { <ID>_DENOISER } from './<id>.js';` ----
+import { TV_CHAMBOLLE_DENOISER } from './tv-chambolle.js';
+import { WAVELET_DENOISER } from './wavelet.js';
 // ---- end of IMPORTS ----
 
 /** Every registered denoiser id, in the order help and docs list them. */
 export const DENOISERS = [
   // ---- IDS: one line per denoiser, `'<id>',` ----
+  'tv-chambolle',
+  'wavelet',
   // ---- end of IDS ----
 ] as const;
 export type DenoiserId = (typeof DENOISERS)[number];
@@ -27,6 +31,8 @@ export type DenoiserId = (typeof DENOISERS)[number];
 /** Each denoiser's entry, keyed by its id (the entry's `id` equals its key). */
 export const DENOISER_REGISTRY: { readonly [K in DenoiserId]: DenoiserInfo } = {
   // ---- ENTRIES: one line per denoiser, `'<id>': <ID>_DENOISER,` ----
+  'tv-chambolle': TV_CHAMBOLLE_DENOISER,
+  'wavelet': WAVELET_DENOISER,
   // ---- end of ENTRIES ----
 };
 
