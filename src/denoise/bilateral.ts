@@ -154,14 +154,17 @@ export function bilateralColour(src: Float32Array, width: number, height: number
   // rounding moves colour-table bins), pads 'constant' with 0 there, shifts back
   const shift = o.min < 0 ? o.min : 0;
   const colour = shift === 0 ? src : src.map((v) => v - shift);
-  const maxValue = o.max - shift;
+  const maxValue = Math.fround(o.max - shift); // a float32 subtraction in skimage
   const bins = o.bins;
   const lut = new Float64Array(bins);
   const ca = -0.5 / (o.sigmaColor * o.sigmaColor);
   // skimage 0.19 spans its table over the unshifted maximum but indexes it over the shifted one
   const step = (o.weights === 'skimage-0.19' ? o.max : maxValue) / bins;
   for (let k = 0; k < bins; k++) lut[k] = Math.exp(ca * (k * step) ** 2);
-  const distScale = bins / nc / maxValue;
+  // skimage computes the colour distance and its table index in float32 (for float32
+  // images), with bins / channels an integer division; doing the same picks the same
+  // table entry at bin boundaries
+  const distScale = Math.fround(Math.trunc(bins / nc) / maxValue);
   const win = o.winSize;
   const ext = (win - 1) >> 1;
   const spatial = spatialTable(win, o.sigmaSpatial, o.weights);
@@ -191,26 +194,26 @@ export function bilateralColour(src: Float32Array, width: number, height: number
             for (let d = 0; d < nc; d++) {
               const v = colour[q + d];
               values[d] = v;
-              const t = centre[d] - v;
-              dist += t * t;
+              const t = Math.fround(centre[d] - v);
+              dist = Math.fround(dist + Math.fround(t * t));
             }
           } else if (constant && (rr < 0 || rr >= height || cc < 0 || cc >= width)) {
             for (let d = 0; d < nc; d++) {
               values[d] = cval;
-              const t = centre[d] - cval;
-              dist += t * t;
+              const t = Math.fround(centre[d] - cval);
+              dist = Math.fround(dist + Math.fround(t * t));
             }
           } else {
             const q = (map(rr, height) * width + map(cc, width)) * nc;
             for (let d = 0; d < nc; d++) {
               const v = colour[q + d];
               values[d] = v;
-              const t = centre[d] - v;
-              dist += t * t;
+              const t = Math.fround(centre[d] - v);
+              dist = Math.fround(dist + Math.fround(t * t));
             }
           }
-          dist = Math.sqrt(dist);
-          const bin = Math.min(Math.trunc(dist * distScale), lastBin);
+          dist = Math.fround(Math.sqrt(dist));
+          const bin = Math.min(Math.trunc(Math.fround(dist * distScale)), lastBin);
           const weight = spatial[kr * win + kc] * lut[bin];
           for (let d = 0; d < nc; d++) total[d] += values[d] * weight;
           totalWeight += weight;
