@@ -21,3 +21,7 @@ export {
 } from './io/index.js';
 export * from './noise/index.js';
 export * from './metrics/index.js';
+export * from './denoise/index.js';
+export * from './denoise/invariant.js';
+export * from './denoise/calibrate.js';
+export * from './denoise/auto.js';

@@ -20,6 +20,8 @@ export interface CliIO {
 }
 
 export const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  denoise: { summary: 'denoise an image: a chosen method, or the best one found by self-supervised calibration', load: () => import('./commands/denoise.js') },
+  calibrate: { summary: "tune a denoiser's parameters on the noisy image itself (J-invariant loss, Noise2Self)", load: () => import('./commands/calibrate.js') },
   noise: { summary: 'add seeded, realistic noise to an image', load: () => import('./commands/noise.js') },
   metrics: { summary: 'PSNR, SSIM and MSE of a test image against a reference', load: () => import('./commands/metrics.js') },
   info: { summary: 'size, channels, bit depth, value range and FITS header of an image', load: () => import('./commands/info.js') },
