@@ -1,0 +1,15 @@
+/**
+ * hush's custom layers, registered with tfjs's serialisation map under the package
+ * name 'Hush' (saved as "Hush>Subtract", ...) so saved models reload. Importing this
+ * module registers them.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Subtract } from './subtract.js';
+import { AppendConstantChannel } from './append-constant-channel.js';
+
+export { Subtract, AppendConstantChannel };
+
+/** Every custom layer class, for registration and the completeness test. */
+export const CUSTOM_LAYERS = [Subtract, AppendConstantChannel] as const;
+
+for (const cls of CUSTOM_LAYERS) tf.serialization.registerClass(cls, 'Hush');
