@@ -118,8 +118,8 @@ function tileOptions(p: BilateralParams, colour: Float32Array): BilateralTileOpt
   };
 }
 
-/** Spatial weights for window offsets (kr, kc), row-major, winSize^2 entries. */
-function spatialTable(winSize: number, sigma: number, kind: BilateralWeights): Float64Array {
+/** Spatial weights for window offsets (kr, kc), row-major, winSize^2 entries (scikit-image 0.19's table, or the Gaussian). */
+export function bilateralSpatialWeights(winSize: number, sigma: number, kind: BilateralWeights): Float64Array {
   const ext = (winSize - 1) >> 1;
   const t = new Float64Array(winSize * winSize);
   const a = -0.5 / (sigma * sigma);
@@ -167,7 +167,7 @@ export function bilateralColour(src: Float32Array, width: number, height: number
   const distScale = Math.fround(Math.trunc(bins / nc) / maxValue);
   const win = o.winSize;
   const ext = (win - 1) >> 1;
-  const spatial = spatialTable(win, o.sigmaSpatial, o.weights);
+  const spatial = bilateralSpatialWeights(win, o.sigmaSpatial, o.weights);
   const constant = o.mode === 'constant';
   const map = borderIndex(o.mode);
   const cval = 0;

@@ -18,16 +18,14 @@ import type { DenoiseContext } from './types.js';
 export function mirrorIndex(k: number, n: number): number {
   if (n === 1) return 0;
   const period = 2 * n - 2;
-  let m = k % period;
-  if (m < 0) m += period;
+  const m = ((k % period) + period) % period;
   return m < n ? m : period - m;
 }
 
 /** scipy.ndimage 'reflect' = numpy.pad 'symmetric': b a | a b c d | d c (period 2n). */
 export function symmetricIndex(k: number, n: number): number {
   const period = 2 * n;
-  let m = k % period;
-  if (m < 0) m += period;
+  const m = ((k % period) + period) % period;
   return m < n ? m : period - 1 - m;
 }
 
