@@ -17,6 +17,11 @@ import type { DenoiseContext, DenoiserInfo } from './types.js';
 // ---- IMPORTS: one line per denoiser, `import { <ID>_DENOISER } from './<id>.js';` ----
 import { TV_CHAMBOLLE_DENOISER } from './tv-chambolle.js';
 import { WAVELET_DENOISER } from './wavelet.js';
+import { GAUSSIAN_DENOISER } from './gaussian.js';
+import { MEDIAN_DENOISER } from './median.js';
+import { DONUT_MEDIAN_DENOISER } from './donut-median.js';
+import { BILATERAL_DENOISER } from './bilateral.js';
+import { NL_MEANS_DENOISER } from './nl-means.js';
 // ---- end of IMPORTS ----
 
 /** Every registered denoiser id, in the order help and docs list them. */
@@ -24,6 +29,11 @@ export const DENOISERS = [
   // ---- IDS: one line per denoiser, `'<id>',` ----
   'tv-chambolle',
   'wavelet',
+  'gaussian',
+  'median',
+  'donut-median',
+  'bilateral',
+  'nl-means',
   // ---- end of IDS ----
 ] as const;
 export type DenoiserId = (typeof DENOISERS)[number];
@@ -33,6 +43,11 @@ export const DENOISER_REGISTRY: { readonly [K in DenoiserId]: DenoiserInfo } = {
   // ---- ENTRIES: one line per denoiser, `'<id>': <ID>_DENOISER,` ----
   'tv-chambolle': TV_CHAMBOLLE_DENOISER,
   'wavelet': WAVELET_DENOISER,
+  'gaussian': GAUSSIAN_DENOISER,
+  'median': MEDIAN_DENOISER,
+  'donut-median': DONUT_MEDIAN_DENOISER,
+  'bilateral': BILATERAL_DENOISER,
+  'nl-means': NL_MEANS_DENOISER,
   // ---- end of ENTRIES ----
 };
 
