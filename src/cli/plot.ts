@@ -63,7 +63,9 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   };
   const step = nice(nice(hi - lo, false) / Math.max(1, count - 1), true);
   const out: number[] = [];
-  for (let v = Math.floor(lo / step) * step; v <= hi + step * 0.5; v += step) out.push(Number(v.toPrecision(12)));
+  const first = Math.floor(lo / step + 1e-9);
+  const last = Math.ceil(hi / step - 1e-9);
+  for (let k = first; k <= last; k++) out.push(Number((k * step).toPrecision(12)));
   return out;
 }
 
@@ -94,7 +96,7 @@ export function lineChartSvg(series: readonly PlotSeries[], options: LineChartOp
   const height = options.height ?? 500;
   const hasRight = series.some((s) => s.axis === 'right');
   const m = { left: 90, right: hasRight ? 90 : 30, top: options.title ? 50 : 25, bottom: 70 };
-  const legendRows = Math.ceil(series.length / 3);
+  const legendRows = Math.ceil(series.length / 2);
   m.bottom += legendRows * 20;
   const pw = width - m.left - m.right;
   const ph = height - m.top - m.bottom;
@@ -157,12 +159,12 @@ export function lineChartSvg(series: readonly PlotSeries[], options: LineChartOp
     const anchor = x > m.left + pw * 0.75 ? 'end' : 'start';
     parts.push(`<text x="${anchor === 'end' ? x - 12 : x + 12}" y="${y - 12}" text-anchor="${anchor}" font-size="12" fill="${colour}">${escapeXml(mk.label)}</text>`);
   }
-  // legend under the x label, three entries a row
-  const colW = pw / 3;
+  // legend under the x label, two entries a row
+  const colW = pw / 2;
   series.forEach((s, k) => {
     const colour = s.colour ?? PALETTE[k % PALETTE.length];
-    const lx = m.left + (k % 3) * colW;
-    const ly = m.top + ph + 62 + Math.floor(k / 3) * 20;
+    const lx = m.left + (k % 2) * colW;
+    const ly = m.top + ph + 62 + Math.floor(k / 2) * 20;
     parts.push(`<line x1="${lx}" x2="${lx + 28}" y1="${ly}" y2="${ly}" stroke="${colour}" stroke-width="2.5"${s.dash ? ' stroke-dasharray="7,5"' : ''}/>`);
     parts.push(`<text x="${lx + 34}" y="${ly + 4}" font-size="12">${escapeXml(s.name)}</text>`);
   });
@@ -174,7 +176,7 @@ export function lineChartSvg(series: readonly PlotSeries[], options: LineChartOp
 export async function lineChartPng(series: readonly PlotSeries[], options: LineChartOptions): Promise<Uint8Array> {
   const { default: sharp } = await import('sharp');
   const svg = lineChartSvg(series, options);
-  return new Uint8Array(await sharp(Buffer.from(svg), { density: 96 }).png().toBuffer());
+  return new Uint8Array(await sharp(Buffer.from(svg), { density: 72 }).png().toBuffer());
 }
 
 export async function writeLineChartPng(
