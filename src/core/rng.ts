@@ -145,21 +145,25 @@ const logFactorial = (k: number): number => (k < LOG_FACTORIAL.length ? LOG_FACT
 
 export function createRng(seed: number): Rng {
   const sm = splitmix32(Math.floor(seed) ^ Math.floor(seed / 2 ** 32));
-  let a = sm();
-  let b = sm();
-  let c = sm();
-  let d = sm();
-  if ((a | b | c | d) === 0) a = 1;
+  // the state lives in a typed array: int32 values in closure variables would be boxed as heap
+  // numbers on every store (they do not fit V8's 31-bit small integers), costing an allocation per draw
+  const st = new Int32Array(4);
+  st[0] = sm();
+  st[1] = sm();
+  st[2] = sm();
+  st[3] = sm();
+  if ((st[0] | st[1] | st[2] | st[3]) === 0) st[0] = 1;
 
   const nextUint32 = (): number => {
+    const b = st[1];
     const r = Math.imul(rotl(Math.imul(b, 5), 7), 9);
     const t = b << 9;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = rotl(d, 11);
+    const c = st[2] ^ st[0];
+    const d = st[3] ^ b;
+    st[1] = b ^ c;
+    st[0] ^= d;
+    st[2] = c ^ t;
+    st[3] = rotl(d, 11);
     return r >>> 0;
   };
   const next = (): number => nextUint32() / 4294967296;
@@ -204,10 +208,10 @@ export function createRng(seed: number): Rng {
   // locals, and hand the state back to the closure around the rare slow path (1.5% of draws).
   const fillNormal = (out: Float32Array, mean = 0, sd = 1): Float32Array => {
     const w = scaledWidths(sd);
-    let s0 = a;
-    let s1 = b;
-    let s2 = c;
-    let s3 = d;
+    let s0 = st[0];
+    let s1 = st[1];
+    let s2 = st[2];
+    let s3 = st[3];
     const n = out.length;
     for (let i = 0; i < n; i++) {
       const p = Math.imul(s1, 5);
@@ -224,31 +228,31 @@ export function createRng(seed: number): Rng {
       if (m < KI9[j]) {
         out[i] = mean + m * w[j];
       } else {
-        a = s0;
-        b = s1;
-        c = s2;
-        d = s3;
+        st[0] = s0;
+        st[1] = s1;
+        st[2] = s2;
+        st[3] = s3;
         out[i] = mean + sd * zigguratSlow(r);
-        s0 = a;
-        s1 = b;
-        s2 = c;
-        s3 = d;
+        s0 = st[0];
+        s1 = st[1];
+        s2 = st[2];
+        s3 = st[3];
       }
     }
-    a = s0;
-    b = s1;
-    c = s2;
-    d = s3;
+    st[0] = s0;
+    st[1] = s1;
+    st[2] = s2;
+    st[3] = s3;
     return out;
   };
 
   const addNormal = (out: Float32Array, base: Float32Array, sd = 1): Float32Array => {
     if (base.length !== out.length) throw new RangeError(`addNormal: base has ${base.length} samples, out ${out.length}`);
     const w = scaledWidths(sd);
-    let s0 = a;
-    let s1 = b;
-    let s2 = c;
-    let s3 = d;
+    let s0 = st[0];
+    let s1 = st[1];
+    let s2 = st[2];
+    let s3 = st[3];
     const n = out.length;
     for (let i = 0; i < n; i++) {
       const p = Math.imul(s1, 5);
@@ -265,21 +269,21 @@ export function createRng(seed: number): Rng {
       if (m < KI9[j]) {
         out[i] = base[i] + m * w[j];
       } else {
-        a = s0;
-        b = s1;
-        c = s2;
-        d = s3;
+        st[0] = s0;
+        st[1] = s1;
+        st[2] = s2;
+        st[3] = s3;
         out[i] = base[i] + sd * zigguratSlow(r);
-        s0 = a;
-        s1 = b;
-        s2 = c;
-        s3 = d;
+        s0 = st[0];
+        s1 = st[1];
+        s2 = st[2];
+        s3 = st[3];
       }
     }
-    a = s0;
-    b = s1;
-    c = s2;
-    d = s3;
+    st[0] = s0;
+    st[1] = s1;
+    st[2] = s2;
+    st[3] = s3;
     return out;
   };
 
