@@ -4,7 +4,16 @@ import { createImage, type Channels, type Image } from '../../src/core/image.js'
 import { createRng } from '../../src/core/rng.js';
 import { runTiled } from '../../src/core/pool.js';
 import { psnr } from '../../src/metrics/index.js';
-import { denoiseNlMeans, fastExp, fixedPointScale, NL_MEANS_DENOISER, NL_MEANS_PARAMS, type DenoiseNlMeansOptions } from '../../src/denoise/nl-means.js';
+import {
+  denoiseNlMeans,
+  fastExp,
+  fixedPointScale,
+  nlMeansFastJs,
+  nlMeansFastSimd,
+  NL_MEANS_DENOISER,
+  NL_MEANS_PARAMS,
+  type DenoiseNlMeansOptions,
+} from '../../src/denoise/nl-means.js';
 import { maxAbsDiff, randomImage, testPattern } from '../helpers/images.js';
 
 /** ((5x + 11y + 2xy + 3c) mod 13)/12 * 0.6 + 0.2 plus 0.3 (u - 0.5), u from a 31-bit LCG in y, x, c order; float32. */
@@ -223,4 +232,21 @@ test('registry entry: id, parameters and a calibration grid of valid options', (
   const grid = NL_MEANS_DENOISER.calibrationGrid(0.1);
   for (const h of grid.h) denoiseNlMeans(randomImage(6, 6, 1, 1), { h: h as number, sigma: 0.1, patchSize: grid.patchSize[0] as number });
   assert.ok(NL_MEANS_DENOISER.calibrationGrid(0).h.every((h) => (h as number) > 0));
+});
+
+test("the WebAssembly SIMD kernels give the JavaScript kernels' results bit for bit", () => {
+  const shapes: [number, number, 1 | 3, number, number, number, number][] = [
+    [9, 8, 1, 3, 2, 0.15, 0], [17, 13, 1, 5, 3, 0.1, 0.1], [16, 12, 3, 3, 2, 0.2, 0.05], [1, 5, 1, 3, 2, 0.3, 0],
+    [2, 2, 3, 5, 4, 0.3, 0.1], [40, 31, 1, 7, 5, 0.08, 0.1], [33, 20, 3, 7, 4, 0.1, 0.05], [8, 8, 1, 21, 1, 0.2, 0],
+  ];
+  for (const [w, h, nc, patchSize, patchDistance, hh, sigma] of shapes) {
+    const im = withNoise(testPattern(w, h, nc), 0.1, w * 100 + h);
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of im.data) [min, max] = [Math.min(min, v), Math.max(max, v)];
+    const p = { h: hh, patchSize, patchDistance, sigma, mode: 'fast' as const, scale: fixedPointScale(max - min, patchSize, nc) };
+    const simd = nlMeansFastSimd(im.data, w, h, nc, p);
+    assert.ok(simd, 'WebAssembly SIMD is available in Node 20');
+    assert.deepEqual(simd, nlMeansFastJs(im.data, w, h, nc, p), `${w}x${h}x${nc} patch ${patchSize} distance ${patchDistance}`);
+  }
 });
