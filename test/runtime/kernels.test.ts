@@ -8,7 +8,7 @@
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
+import type { Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs';
 import { loadTfjs, type TfjsBackend } from '../../src/runtime/tfjs.js';
 import { planInputGradAxis } from '../../src/runtime/kernels/conv-plan.js';
 import { createRng } from '../../src/core/rng.js';
@@ -280,4 +280,73 @@ test('planInputGradAxis: a 2x2 stride-2 transposed conv is one 1x1 tap per phase
   assert.deepEqual([p.taps, p.phases, [...p.tapIndex], p.padBefore, p.padAfter, p.outRows], [1, 2, [0, 1], 0, 0, 4]);
   const q = planInputGradAxis(3, 1, 1, 5, 5);
   assert.deepEqual([q.taps, [...q.tapIndex], q.padBefore, q.padAfter], [3, [2, 1, 0], 1, 1]);
+});
+
+test('batch-norm gradient (ours, no Tile) equals tfjs\'s built-in one, in training (batch moments) and inference form', async () => {
+  const { BUILTIN_GRADIENTS, registerHushKernels } = await import('../../src/runtime/kernels/index.js');
+  registerHushKernels();
+  const ours = tf.getGradient('FusedBatchNorm')!;
+  const builtin = BUILTIN_GRADIENTS.get('FusedBatchNorm')!;
+  assert.ok(builtin && ours !== builtin);
+  const xs = random(2 * 5 * 6 * 3, 21);
+  const rs = random(2 * 5 * 6 * 3, 22);
+  const run = (training: boolean) => () => {
+    const f = (x: Tensor, g: Tensor, b: Tensor) => {
+      const m = training ? tf.moments(x, [0, 1, 2]) : { mean: tf.tensor1d([0.1, -0.2, 0.3]), variance: tf.tensor1d([0.5, 1.5, 2]) };
+      const y = tf.batchNorm(x as Tensor4D, m.mean, m.variance, b as Tensor1D, g as Tensor1D, 1e-3);
+      return tf.sum(tf.mul(tf.sin(y), tf.tensor(rs, y.shape)));
+    };
+    return tf.grads(f)([tf.tensor4d(xs, [2, 5, 6, 3]), tf.tensor1d([1.5, 0.5, -1]), tf.tensor1d([0.1, 0.2, 0.3])]);
+  };
+  for (const backend of ['wasm', 'cpu'] as const) {
+    for (const training of [true, false]) {
+      const got = await on(backend, run(training));
+      tf.registerGradient(builtin);
+      const ref = await on('cpu', run(training));
+      tf.registerGradient(ours);
+      for (let i = 0; i < 3; i++) assert.ok(maxAbsDiff(got[i], ref[i]) <= 1e-5 * (1 + maxAbs(ref[i])), `${backend} training=${training} input ${i}: ${maxAbsDiff(got[i], ref[i])}`);
+    }
+  }
+});
+
+test('Sum and Mean over leading axes on wasm equal the cpu backend; other axes still work', async () => {
+  const xs = random(3 * 4 * 5 * 6, 23);
+  const cases: [number[], boolean][] = [
+    [[0, 1, 2], false],
+    [[0, 1, 2], true],
+    [[0], false],
+    [[0, 1, 2, 3], false],
+    [[1, 2], false],
+    [[3], true],
+  ];
+  for (const [axes, keepDims] of cases) {
+    const f = () => {
+      const x = tf.tensor4d(xs, [3, 4, 5, 6]);
+      return [tf.sum(x, axes, keepDims), tf.mean(x, axes, keepDims)];
+    };
+    const cpu = await on('cpu', f);
+    const wasm = await on('wasm', f);
+    await loadTfjs({ backend: 'wasm' });
+    const shape = tf.tidy(() => tf.sum(tf.zeros([3, 4, 5, 6]), axes, keepDims).shape);
+    await loadTfjs({ backend: 'cpu' });
+    const cpuShape = tf.tidy(() => tf.sum(tf.zeros([3, 4, 5, 6]), axes, keepDims).shape);
+    assert.deepEqual(shape, cpuShape);
+    for (let i = 0; i < 2; i++) assert.ok(maxAbsDiff(wasm[i], cpu[i]) <= 1e-5 * (1 + maxAbs(cpu[i])), `axes ${axes} keepDims ${keepDims}`);
+  }
+});
+
+test('Identity and Cast share buffers on wasm without aliasing bugs: a clone survives its source and a variable update', async () => {
+  await loadTfjs({ backend: 'wasm' });
+  const v = tf.variable(tf.tensor1d([1, 2, 3]));
+  const c = tf.clone(v);
+  const k = tf.cast(v, 'float32');
+  v.assign(tf.tensor1d([7, 8, 9]));
+  assert.deepEqual([...c.dataSync()], [1, 2, 3]);
+  assert.deepEqual([...k.dataSync()], [1, 2, 3]);
+  const a = tf.tensor1d([4, 5]);
+  const b = tf.clone(a);
+  a.dispose();
+  assert.deepEqual([...b.dataSync()], [4, 5]);
+  assert.deepEqual([...tf.cast(tf.tensor1d([1.7, -2.2]), 'int32').dataSync()], [1, -2]);
+  tf.dispose([v, c, k, b]);
 });

@@ -97,7 +97,8 @@ export function inputGradAsConv(
   return out;
 }
 
-export function conv2dBackpropInputConfig(builtin: KernelFunc | undefined): KernelConfig {
+export function conv2dBackpropInputConfig(builtinConfig: KernelConfig | undefined): KernelConfig {
+  const builtin = builtinConfig?.kernelFunc;
   const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
     const a = (attrs ?? {}) as unknown as { strides: number | [number, number]; pad: Pad; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil'; inputShape: [number, number, number, number] };
     if (a.dataFormat === 'NCHW') {
@@ -112,5 +113,6 @@ export function conv2dBackpropInputConfig(builtin: KernelFunc | undefined): Kern
       scope.dispose();
     }
   };
-  return { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc };
+  // the built-in's setup binds its wasm function, still used for NCHW
+  return { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc, setupFunc: builtinConfig?.setupFunc };
 }
