@@ -223,29 +223,46 @@ function iterate(s: TvState, p: TvParams, y0: number, y1: number, meet: () => vo
 
 const alone = (): void => {};
 
-/** Missing samples filled, colour channels only, interleaved; and the result assembled back. */
-interface ColourPlanes {
+/**
+ * The colour planes of an image one at a time, missing samples (mask, NaN, infinity)
+ * filled from their neighbours (filters.ts's fill), and the output image built plane by
+ * plane: alpha and missing samples keep their input values. Shared with wavelet.ts.
+ */
+export interface ColourPlanes {
   nc: 1 | 3;
+  /** pixels per plane */
   n: number;
-  colour: Float32Array;
   missing: Uint8Array | undefined;
-  /** plane c into a float64 array */
+  /** colour plane c into `into` (float64, row-major) */
   read(c: number, into: Float64Array): void;
+  /** sets colour plane c of the output (missing samples are skipped) */
+  write(c: number, plane: ArrayLike<number>): void;
+  /** the output image: the input's metadata and alpha, the written planes */
+  result(): Image;
 }
 
-function colourPlanes(image: Image): ColourPlanes {
+export function colourPlanes(image: Image): ColourPlanes {
+  const { data, channels } = image;
   const missing = missingSamples(image);
-  const colour = filledColour(image, missing);
   const nc = colourChannels(image);
   const n = image.width * image.height;
+  // the fill needs all channels at once; without missing samples the planes are read in place
+  const filled = missing ? filledColour(image, missing) : undefined;
+  const out = data.slice();
   return {
     nc,
     n,
-    colour,
     missing,
     read(c, into) {
-      for (let q = 0, i = c; q < n; q++, i += nc) into[q] = colour[i];
+      if (filled) for (let q = 0, i = c; q < n; q++, i += nc) into[q] = filled[i];
+      else for (let q = 0, i = c; q < n; q++, i += channels) into[q] = data[i];
     },
+    write(c, plane) {
+      if (missing) {
+        for (let q = 0, i = c; q < n; q++, i += channels) if (!missing[i]) out[i] = plane[q];
+      } else for (let q = 0, i = c; q < n; q++, i += channels) out[i] = plane[q];
+    },
+    result: () => withData(image, out),
   };
 }
 
@@ -260,15 +277,16 @@ export function denoiseTvChambolle(image: Image, options: DenoiseTvChambolleOpti
   const p = resolveTv(fn, options);
   const cp = colourPlanes(image);
   const s = makeState(image.width, image.height);
-  const outColour = new Float32Array(cp.n * cp.nc);
   for (let c = 0; c < cp.nc; c++) {
     cp.read(c, s.image);
-    s.p0.fill(0);
-    s.p1.fill(0);
+    if (c > 0) {
+      s.p0.fill(0);
+      s.p1.fill(0);
+    }
     iterate(s, p, 0, image.height, alone);
-    for (let q = 0, i = c; q < cp.n; q++, i += cp.nc) outColour[i] = s.out[q];
+    cp.write(c, s.out);
   }
-  return assembleColour(image, outColour, cp.missing);
+  return cp.result();
 }
 
 // ---------------------------------------------------------------------------
@@ -396,7 +414,6 @@ async function denoiseTvShared(image: Image, p: TvParams, threads: number, onPro
   const buffers = {} as BandTaskOptions['buffers'];
   for (const k of ['image', 'out', 'p0', 'p1', 'rowD', 'rowN'] as const) buffers[k] = s[k].buffer as SharedArrayBuffer;
   const control = new SharedArrayBuffer(16);
-  const outColour = new Float32Array(cp.n * cp.nc);
   await withWorkerGroup(parties, async (group) => {
     for (let c = 0; c < cp.nc; c++) {
       cp.read(c, s.image);
@@ -411,11 +428,11 @@ async function denoiseTvShared(image: Image, p: TvParams, threads: number, onPro
           return group.call(b, import.meta.url, 'tvChambolleBandTask', options);
         }),
       );
-      for (let q = 0, i = c; q < cp.n; q++, i += cp.nc) outColour[i] = s.out[q];
+      cp.write(c, s.out);
       onProgress?.((c + 1) / cp.nc);
     }
   });
-  return assembleColour(image, outColour, cp.missing);
+  return cp.result();
 }
 
 /**
