@@ -3,11 +3,13 @@
  * (Batson & Royer, "Noise2Self: Blind Denoising by Self-Supervision", ICML 2019).
  * The output at a pixel never reads that pixel, so the filter is J-invariant for the
  * partition into single pixels by construction, and its self-supervised loss
- * ||f(x) - x||^2 ranks radii as the true error does, with no clean image. To keep
- * that true at the borders too, samples outside the image are left out instead of
- * being repeated (a repeated edge sample can be the pixel itself). Inside the image
- * it equals scipy.ndimage.median_filter with the donut footprint: the sample of rank
- * floor(n/2) (the upper median, n being even).
+ * ||f(x) - x||^2 ranks radii as the true error does, with no clean image. Borders
+ * repeat the edge samples ('nearest', as skimage.filters.median), except that a
+ * repeated sample that is the pixel itself is left out, so J-invariance holds at the
+ * borders too. It equals scipy.ndimage.median_filter(footprint=donut,
+ * mode='nearest'), the sample of rank floor(n/2) (the upper median, n being even),
+ * everywhere except at border pixels where scipy's clamped footprint reads the pixel
+ * itself.
  */
 import { checkImage, type Image } from '../core/image.js';
 import { resolveParams, type ParamSpec } from '../core/params.js';

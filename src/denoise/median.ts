@@ -55,10 +55,11 @@ export function selectKth(a: Float64Array, n: number, k: number): number {
 /**
  * Rank filter of one plane: the sample of rank floor(n/2) (scipy's median, the upper
  * one for even n) among the footprint `offsets` (pairs dy, dx). Outside the image,
- * offsets are clamped to the edge ('nearest'), or left out when `skipOutside`.
- * Where nothing is left (a 1x1 image with a donut), the sample is kept.
+ * offsets are clamped to the edge ('nearest'); with `excludeSelf`, a clamped offset
+ * that lands on the pixel itself is left out (so the output never reads its own
+ * pixel). Where nothing is left (a 1x1 image with a donut), the sample is kept.
  */
-export function medianPlane(src: Float32Array, width: number, height: number, offsets: Int32Array, skipOutside: boolean): Float32Array {
+export function medianPlane(src: Float32Array, width: number, height: number, offsets: Int32Array, excludeSelf: boolean): Float32Array {
   const m = offsets.length >> 1;
   let r = 0;
   for (let i = 0; i < offsets.length; i++) r = Math.max(r, Math.abs(offsets[i]));
@@ -76,13 +77,9 @@ export function medianPlane(src: Float32Array, width: number, height: number, of
         n = m;
       } else {
         for (let j = 0; j < m; j++) {
-          let yy = y + offsets[2 * j];
-          let xx = x + offsets[2 * j + 1];
-          if (yy < 0 || yy >= height || xx < 0 || xx >= width) {
-            if (skipOutside) continue;
-            yy = nearestIndex(yy, height);
-            xx = nearestIndex(xx, width);
-          }
+          const yy = nearestIndex(y + offsets[2 * j], height);
+          const xx = nearestIndex(x + offsets[2 * j + 1], width);
+          if (excludeSelf && yy === y && xx === x) continue;
           buf[n++] = src[yy * width + xx];
         }
       }

@@ -30,7 +30,7 @@ function withNoise(clean: Image, sigma: number, seed: number): Image {
  * scipy 1.10.1 (Debian bookworm), same float32 input g = noisy(9, 8, 1, 7)[..., 0]:
  *   fp = skimage.morphology.disk(2); fp[2, 2] = 0
  *   donutGreyScipy = scipy.ndimage.median_filter(g, footprint=fp, mode='nearest')
- * equal away from the border (at the border hush leaves outside samples out).
+ * equal except at border pixels where scipy's clamped footprint reads the pixel itself (hush leaves those out).
  */
 const SCIPY = {
   donutGreyScipy: [0.38977945, 0.38977945, 0.4026595, 0.6495024, 0.62127835, 0.543286, 0.68081224, 0.543286, 0.36656606, 0.56730103, 0.62127835, 0.4026595, 0.4026595, 0.68081224, 0.62127835, 0.543286, 0.53389037, 0.47034574, 0.56730103, 0.56730103, 0.54238224, 0.39650267, 0.62127835, 0.53389037, 0.49111405, 0.49111405, 0.48967227, 0.54238224, 0.4026595, 0.54238224, 0.54990035, 0.48361742, 0.42450005, 0.53389037, 0.49111405, 0.48967227, 0.49002567, 0.49002567, 0.48361742, 0.4650413, 0.42450005, 0.56335825, 0.49111405, 0.47034574, 0.48967227, 0.4650413, 0.47948307, 0.54990035, 0.42274296, 0.48361742, 0.48361742, 0.52632415, 0.52632415, 0.52632415, 0.49002567, 0.4650413, 0.4650413, 0.57382345, 0.6048899, 0.42450005, 0.42173034, 0.5474134, 0.5474134, 0.74078184, 0.6939679, 0.5630694, 0.54990035, 0.53665495, 0.53665495, 0.53665495, 0.53665495, 0.5474134],
@@ -41,10 +41,18 @@ test('equals scipy median_filter with the donut footprint away from the border',
   for (let y = 2; y < 6; y++) for (let x = 2; x < 7; x++) assert.equal(out.data[y * 9 + x], Math.fround(SCIPY.donutGreyScipy[y * 9 + x]), `(${x}, ${y})`);
 });
 
-test('hand-checked 3x3, radius 1: the centre is left out, outside samples too', () => {
+test('at the border: scipy\'s clamped footprint, minus the copies of the pixel itself', () => {
+  // (0, 0) of a 3x3, radius 1: up and left clamp onto the pixel and are left out: {0.1, 0.3} -> 0.3
+  // scipy reads {0.9, 0.9, 0.1, 0.3} there -> 0.9, the pixel's own value
+  const im = createImage(3, 3, 1, Float32Array.from([9, 1, 5, 3, 7, 2, 8, 4, 6], (v) => v / 10));
+  assert.equal(denoiseDonutMedian(im, { radius: 1 }).data[0], Math.fround(0.3));
+});
+
+test('hand-checked 3x3, radius 1: the centre is left out', () => {
   const im = createImage(3, 3, 1, Float32Array.from([9, 1, 5, 3, 7, 2, 8, 4, 6], (v) => v / 10));
   const out = denoiseDonutMedian(im, { radius: 1 });
-  // centre: {1, 3, 2, 4} -> rank 2 of 4 (scipy's upper median) = 3; corner (0,0): {1, 3} -> 3; edge (1,0): {9, 5, 7} -> 7
+  // centre: {1, 3, 2, 4} -> rank 2 of 4 (scipy's upper median) = 3; corner (0,0): {1, 3} -> 3;
+  // edge (1,0): up clamps onto the pixel and is left out, {9, 5, 7} -> 7
   assert.equal(out.data[4], Math.fround(0.3));
   assert.equal(out.data[0], Math.fround(0.3));
   assert.equal(out.data[1], Math.fround(0.7));
@@ -101,11 +109,11 @@ test('alpha carried, NaN and masked samples filled then restored, never spread',
   }
 });
 
-test('tiny images: 1x1 has no neighbour and is kept; 2x2 and 1x4 use the in-image ring', () => {
+test('tiny images: 1x1 has no neighbour and is kept; 2x2 and 1x4 use the clamped ring without the pixel', () => {
   const one = randomImage(1, 1, 3, 1);
   assert.deepEqual(denoiseDonutMedian(one, { radius: 3 }).data, one.data);
   const im = createImage(2, 2, 1, Float32Array.of(0.1, 0.2, 0.3, 0.4));
-  // radius 1 at (0,0): {0.2, 0.3} -> upper median 0.3; radius 2 adds the diagonal: {0.2, 0.3, 0.4} -> 0.3
+  // radius 1 at (0,0): {0.2, 0.3} -> upper median 0.3; radius 2 at (1,1): {0.2, 0.1, 0.2, 0.2, 0.3, 0.3, 0.3} -> 0.2
   assert.equal(denoiseDonutMedian(im, { radius: 1 }).data[0], Math.fround(0.3));
   assert.equal(denoiseDonutMedian(im, { radius: 2 }).data[3], Math.fround(0.2));
   assert.ok(denoiseDonutMedian(randomImage(1, 4, 1, 2), { radius: 2 }).data.every((v) => v >= 0 && v <= 1));
