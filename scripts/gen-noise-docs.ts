@@ -67,6 +67,8 @@ interface SpeedEntry {
   timing?: string;
   /** 1-minute load average before and after the run */
   load?: [number, number];
+  /** what the reader needs to weigh the figures */
+  notes?: string[];
   rows: { what: string; samples: number; samplesPerSecond: number; note?: string }[];
   comparisons?: { what: string; ratio: number; note: string }[];
   skipped?: string;
@@ -98,6 +100,7 @@ function renderSpeed(results: NoiseResults | undefined): string[] {
       out.push('');
     }
     if (r.skipped) out.push(`Not measured: ${r.skipped}`, '');
+    for (const note of r.notes ?? []) out.push(note, '');
   }
   return out;
 }

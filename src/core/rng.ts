@@ -205,7 +205,7 @@ export function createRng(seed: number): Rng {
   };
 
   // fillNormal and addNormal inline xoshiro128** (the same steps as nextUint32) with the state in
-  // locals, and hand the state back to the closure around the rare slow path (1.5% of draws).
+  // locals, and write it back to `st` around the rare slow path (1.5% of draws), which draws more.
   const fillNormal = (out: Float32Array, mean = 0, sd = 1): Float32Array => {
     const w = scaledWidths(sd);
     let s0 = st[0];
