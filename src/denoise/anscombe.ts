@@ -60,13 +60,18 @@ export function anscombe(z: number, s = 0): number {
   return v > 0 ? 2 * Math.sqrt(v) : 0;
 }
 
+/** 2 sqrt(3/8): the transform of 0 counts, the smallest value E[f(z)] takes. */
+const D_ZERO = 2 * Math.sqrt(0.375);
+
 /**
  * Makitalo & Foi's closed-form approximation of the exact unbiased inverse, in counts:
- * D^2/4 + sqrt(3/2)/(4D) - 11/(8D^2) + 5 sqrt(3/2)/(8D^3) - 1/8 - s^2, and 0 where that
- * is negative (for s = 0, at and below D = 2 sqrt(3/8), the transform of 0 counts).
+ * D^2/4 + sqrt(3/2)/(4D) - 11/(8D^2) + 5 sqrt(3/2)/(8D^3) - 1/8 - s^2, clipped at 0. The
+ * polynomial is 0 at D = 2 sqrt(3/8) and increasing above; below that point (values no
+ * expectation of the transform can take) it is taken as 0 rather than following the
+ * D^-3 term back up.
  */
 export function anscombeInverseUnbiased(d: number, s = 0): number {
-  if (!(d > 0)) return 0;
+  if (!(d > D_ZERO)) return 0;
   const i1 = 1 / d;
   const i2 = i1 * i1;
   const v = 0.25 * d * d + 0.25 * SQRT_3_2 * i1 - 1.375 * i2 + 0.625 * SQRT_3_2 * i2 * i1 - 0.125 - s * s;

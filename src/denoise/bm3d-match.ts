@@ -17,6 +17,8 @@
  * row is read once per vertical displacement and stays in cache.
  */
 
+import { simdKernel } from './bm3d-simd.js';
+
 /** Result of matchBlocks: for reference r, `count[r]` positions (y * width + x) at `positions[r * maxGroup ...]`, nearest first. */
 export interface BlockMatches {
   positions: Int32Array;
@@ -79,63 +81,71 @@ export function matchBlocks(
   const ny = refY.length;
   const nRefs = nx * ny;
 
-  const m = new Int32Array(image.length);
-  for (let i = 0; i < m.length; i++) {
+  const nd = 2 * radius + 1;
+  // with WebAssembly SIMD the image, the column sums and the row sums live in its memory
+  const csStride = W + 8;
+  const mLen = image.length + 8;
+  const csOff = mLen;
+  const srowOff = csOff + nd * csStride;
+  const simd = simdKernel(srowOff + P + 8);
+  const m = simd ? simd.heap.subarray(0, mLen) : new Int32Array(mLen);
+  for (let i = 0; i < image.length; i++) {
     const q = Math.round((image[i] - QCENTRE) * QUANT);
     m[i] = q > QMAX ? QMAX : q < QMIN ? QMIN : q;
   }
-  // compared as doubles, so a threshold beyond int32 simply accepts every block
-  const thr = Math.floor(tau * N * N * QUANT * QUANT);
+  // distances stay below 2^30, so a threshold clamped below 2^31 accepts every block
+  const thr = Math.min(Math.floor(tau * N * N * QUANT * QUANT), 2 ** 31 - 2);
 
-  const dist = new Int32Array(nRefs * K);
-  const pos = new Int32Array(nRefs * K);
+  // the reference itself is always in its group; the other candidates compete for K - 1
+  // places per reference: appended until full, then each newcomer replaces the worst
+  const H1 = Math.max(1, K - 1);
+  const dist = new Int32Array(nRefs * H1);
+  const pos = new Int32Array(nRefs * H1);
   const cnt = new Uint8Array(nRefs);
-  const worst = new Int32Array(nRefs);
   const worstSlot = new Uint8Array(nRefs);
-  for (let j = 0; j < ny; j++) {
-    for (let i = 0; i < nx; i++) {
-      const r = j * nx + i;
-      pos[r * K] = refY[j] * W + refX[i];
-      cnt[r] = 1;
-    }
-  }
-  if (K === 1) return finish(dist, pos, cnt, nRefs, K);
-  const refRow = new Int32Array(Q).fill(-1);
-  for (let j = 0; j < ny; j++) refRow[refY[j]] = j;
+  // a candidate is taken when its distance is below lim[r]: thr + 1 until full, then the worst distance held
+  const lim = new Int32Array(nRefs).fill(K > 1 ? thr + 1 : 0);
+  const refPos = new Int32Array(nRefs);
+  for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) refPos[j * nx + i] = refY[j] * W + refX[i];
 
   const insert = (r: number, d: number, p: number): void => {
-    const c = cnt[r];
-    const base = r * K;
-    if (c < K) {
+    const base = r * H1;
+    let c = cnt[r];
+    if (c < H1) {
       dist[base + c] = d;
       pos[base + c] = p;
-      cnt[r] = c + 1;
-      if (c + 1 === K) rescan(r, base);
-      return;
+      cnt[r] = ++c;
+      if (c < H1) return;
+    } else {
+      const s = base + worstSlot[r];
+      dist[s] = d;
+      pos[s] = p;
     }
-    if (d >= worst[r]) return;
-    const s = worstSlot[r];
-    dist[base + s] = d;
-    pos[base + s] = p;
-    rescan(r, base);
+    // find the new worst (largest distance; among equals the largest position, so ties keep the smaller positions)
+    let w = base;
+    for (let k = base + 1; k < base + H1; k++) if (dist[k] > dist[w] || (dist[k] === dist[w] && pos[k] > pos[w])) w = k;
+    worstSlot[r] = w - base;
+    lim[r] = dist[w];
   };
-  const rescan = (r: number, base: number): void => {
-    let w = -1;
-    let ws = 0;
-    for (let k = 0; k < K; k++) {
-      if (dist[base + k] > w) {
-        w = dist[base + k];
-        ws = k;
-      }
-    }
-    worst[r] = w;
-    worstSlot[r] = ws;
-  };
+  if (K === 1) return finish(refPos, dist, pos, cnt, nRefs, K);
+  const refRow = new Int32Array(Q).fill(-1);
+  for (let j = 0; j < ny; j++) refRow[refY[j]] = j;
+  // refLo[x]: first reference column >= x; refHi[x]: one past the last reference column <= x
+  const refLo = new Int32Array(P + 1);
+  const refHi = new Int32Array(P + 1);
+  for (let x = 0, i = 0; x <= P; x++) {
+    while (i < nx && refX[i] < x) i++;
+    refLo[x] = i;
+  }
+  for (let x = 0, i = 0; x < P; x++) {
+    while (i < nx && refX[i] <= x) i++;
+    refHi[x] = i;
+  }
 
-  const nd = 2 * radius + 1;
-  // column sums of squared differences, one row of W per horizontal displacement dx + radius
-  const cs = new Int32Array(nd * W);
-  const srow = new Int32Array(P);
+  // column sums of squared differences, one row per horizontal displacement dx + radius
+  const heap = simd ? simd.heap : new Int32Array(srowOff + P + 8);
+  const cs = heap;
+  const srow = heap;
   for (let dy = 0; dy <= radius; dy++) {
     const pyMax = Q - 1 - dy;
     if (pyMax < 0) break;
@@ -143,11 +153,15 @@ export function matchBlocks(
     for (let dx = dxFirst; dx <= radius; dx++) {
       const px0 = dx < 0 ? -dx : 0;
       const cx1 = (dx > 0 ? P - 1 - dx : P - 1) + N;
-      const o = (dx + radius) * W;
-      for (let x = px0; x < cx1; x++) cs[o + x] = 0;
+      const o = csOff + (dx + radius) * csStride;
+      cs.fill(0, o + px0, o + cx1);
       for (let i = 0; i < N; i++) {
         const a = i * W;
         const b = (i + dy) * W + dx;
+        if (simd) {
+          simd.init(4 * (o + px0), 4 * (a + px0), 4 * (b + px0), cx1 - px0);
+          continue;
+        }
         for (let x = px0; x < cx1; x++) {
           const d = m[a + x] - m[b + x];
           cs[o + x] += Math.imul(d, d);
@@ -163,33 +177,40 @@ export function matchBlocks(
         const px0 = dx < 0 ? -dx : 0;
         const px1 = dx > 0 ? P - 1 - dx : P - 1;
         if (px1 < px0) continue;
-        const o = (dx + radius) * W;
+        const o = csOff + (dx + radius) * csStride;
         if (ra >= 0 || rb >= 0) {
-          let s = 0;
-          for (let x = px0; x < px0 + N; x++) s += cs[o + x];
-          srow[px0] = s;
-          for (let x = px0 + 1; x <= px1; x++) {
-            s += cs[o + x + N - 1] - cs[o + x - 1];
-            srow[x] = s;
+          if (simd) {
+            simd.rowSums(4 * (o + px0), 4 * (srowOff + px0), px1 - px0 + 1);
+          } else {
+            let s = 0;
+            for (let x = px0; x < px0 + N; x++) s += cs[o + x];
+            srow[srowOff + px0] = s;
+            for (let x = px0 + 1; x <= px1; x++) {
+              s += cs[o + x + N - 1] - cs[o + x - 1];
+              srow[srowOff + x] = s;
+            }
           }
+          // references whose candidate at +(dx, dy) exists: refX in [px0, px1]
           if (ra >= 0) {
             const rowBase = ra * nx;
             const cy = (py + dy) * W + dx;
-            for (let i = 0; i < nx; i++) {
+            const i1 = refHi[px1];
+            for (let i = refLo[px0]; i < i1; i++) {
               const x = refX[i];
-              if (x < px0 || x > px1) continue;
-              const d = srow[x];
-              if (d <= thr) insert(rowBase + i, d, cy + x);
+              const d = srow[srowOff + x];
+              if (d < lim[rowBase + i]) insert(rowBase + i, d, cy + x);
             }
           }
+          // references whose candidate at -(dx, dy) exists: refX - dx in [px0, px1]
           if (rb >= 0) {
             const rowBase = rb * nx;
             const cy = py * W - dx;
-            for (let i = 0; i < nx; i++) {
-              const x = refX[i] - dx;
-              if (x < px0 || x > px1) continue;
-              const d = srow[x];
-              if (d <= thr) insert(rowBase + i, d, cy + refX[i]);
+            const i1 = refHi[px1 + dx];
+            const sOff = srowOff - dx;
+            for (let i = refLo[px0 + dx]; i < i1; i++) {
+              const x = refX[i];
+              const d = srow[sOff + x];
+              if (d < lim[rowBase + i]) insert(rowBase + i, d, cy + x);
             }
           }
         }
@@ -197,6 +218,10 @@ export function matchBlocks(
           const b0 = (py + dy) * W + dx;
           const b1 = (py + N + dy) * W + dx;
           const cx1 = px1 + N;
+          if (simd) {
+            simd.update(4 * (o + px0), 4 * (a0 + px0), 4 * (b0 + px0), 4 * (a1 + px0), 4 * (b1 + px0), cx1 - px0);
+            continue;
+          }
           for (let x = px0; x < cx1; x++) {
             const d1 = m[a1 + x] - m[b1 + x];
             const d0 = m[a0 + x] - m[b0 + x];
@@ -206,28 +231,27 @@ export function matchBlocks(
       }
     }
   }
-  return finish(dist, pos, cnt, nRefs, K);
+  return finish(refPos, dist, pos, cnt, nRefs, K);
 }
 
 /**
- * Orders each reference's matches nearest first (the reference itself, at distance 0,
- * always first; ties by position, which is translation invariant), keeping the largest
- * power of two of them.
+ * Orders each reference's matches nearest first (the reference itself always first; ties
+ * by position, which is translation invariant), keeping the largest power of two of them.
  */
-function finish(dist: Int32Array, pos: Int32Array, cnt: Uint8Array, nRefs: number, K: number): BlockMatches {
+function finish(refPos: Int32Array, dist: Int32Array, pos: Int32Array, cnt: Uint8Array, nRefs: number, K: number): BlockMatches {
+  const H1 = Math.max(1, K - 1);
   const positions = new Int32Array(nRefs * K);
   const count = new Uint8Array(nRefs);
-  const od = new Int32Array(K);
-  const op = new Int32Array(K);
+  const od = new Int32Array(H1);
+  const op = new Int32Array(H1);
   for (let r = 0; r < nRefs; r++) {
-    const base = r * K;
-    const c = cnt[r];
-    // insertion sort of slots 1..c-1 (c <= 64)
-    let n = 0;
-    for (let k = 1; k < c; k++) {
+    const base = r * H1;
+    const c = K > 1 ? cnt[r] : 0;
+    // insertion sort (c < 64)
+    for (let k = 0; k < c; k++) {
       const d = dist[base + k];
       const p = pos[base + k];
-      let j = n - 1;
+      let j = k - 1;
       while (j >= 0 && (od[j] > d || (od[j] === d && op[j] > p))) {
         od[j + 1] = od[j];
         op[j + 1] = op[j];
@@ -235,11 +259,11 @@ function finish(dist: Int32Array, pos: Int32Array, cnt: Uint8Array, nRefs: numbe
       }
       od[j + 1] = d;
       op[j + 1] = p;
-      n++;
     }
-    const keep = floorPow2(c);
-    positions[base] = pos[base];
-    for (let k = 1; k < keep; k++) positions[base + k] = op[k - 1];
+    const keep = floorPow2(c + 1);
+    const out = r * K;
+    positions[out] = refPos[r];
+    for (let k = 1; k < keep; k++) positions[out + k] = op[k - 1];
     count[r] = keep;
   }
   return { positions, count, maxGroup: K };
