@@ -6,6 +6,7 @@
 import { createImage, type Image } from '../src/core/image.js';
 import { createRng } from '../src/core/rng.js';
 import { writeImage } from '../src/io/index.js';
+import { addNoise } from '../src/noise/index.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -75,8 +76,13 @@ export function makeScene(width = 256, height = 256): Image {
 
 async function main(): Promise<void> {
   const out = join(root, 'samples', 'scene.png');
-  await writeImage(out, makeScene(), { ifExists: 'overwrite', bitDepth: 8 });
+  const scene = makeScene();
+  await writeImage(out, scene, { ifExists: 'overwrite', bitDepth: 8 });
   console.log(`wrote ${out}`);
+  // the README's main job denoises this one: Gaussian noise sigma 25/255, seed 7, saved as 8-bit PNG
+  const noisyOut = join(root, 'samples', 'scene-noisy.png');
+  await writeImage(noisyOut, addNoise(scene, { model: 'gaussian', sigma: 25 / 255, seed: 7 }), { ifExists: 'overwrite', bitDepth: 8 });
+  console.log(`wrote ${noisyOut}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
