@@ -19,7 +19,7 @@ import { HushError, invalidParameter } from '../core/errors.js';
 import { cropImage } from '../core/tiling.js';
 import { checkObject, optionalNumber } from '../core/validate.js';
 import { DENOISER_REGISTRY, DENOISERS, estimateImageSigma, getDenoiser, withSigma } from './index.js';
-import { calibrateDenoiser, type CalibrationEntry, type ParameterSetting } from './calibrate.js';
+import { calibrateDenoiser, DEFAULT_CALIBRATION_INTERPOLATION, type CalibrationEntry, type ParameterSetting } from './calibrate.js';
 import { resolveInvariantOptions, type Interpolation } from './invariant.js';
 import type { DenoiseContext, DenoiserInfo } from './types.js';
 
@@ -39,7 +39,10 @@ export interface DenoiseAutoOptions {
   sigma?: number;
   /** J-invariant mask stride (default 4) */
   stride?: number;
+  /** how masked pixels are filled (default 'renoised', as calibrateDenoiser) */
   interpolation?: Interpolation;
+  /** seed of the 'renoised' fill (default 0) */
+  seed?: number;
   /** calibrate on a centred square of at most this side (default: calibrationRegion's choice) */
   cropSide?: number;
   context?: DenoiseContext;
@@ -159,7 +162,7 @@ export async function denoiseAuto(image: Image, options: DenoiseAutoOptions = {}
   const elapsed = (): number => (performance.now() - t0) / 1000;
   const megapixels = (image.width * image.height) / 1e6;
   const budget = optionalNumber(fn, 'options.budget', o.budget, Math.max(MIN_AUTO_BUDGET, AUTO_SECONDS_PER_MEGAPIXEL * megapixels), { above: 0 });
-  const { stride, interpolation } = resolveInvariantOptions(fn, { stride: o.stride, interpolation: o.interpolation });
+  const { stride, interpolation, seed } = resolveInvariantOptions(fn, { stride: o.stride, interpolation: o.interpolation, seed: o.seed }, DEFAULT_CALIBRATION_INTERPOLATION);
   const cropSide = o.cropSide === undefined ? undefined : optionalNumber(fn, 'options.cropSide', o.cropSide, 0, { integer: true, min: 2 * stride });
   const context = (o.context ?? {}) as DenoiseContext;
   const sigmaSource = o.sigma === undefined ? 'estimated' : 'given';
@@ -194,7 +197,7 @@ export async function denoiseAuto(image: Image, options: DenoiseAutoOptions = {}
 
   const evaluate = async (plan: Plan, point: number[]): Promise<void> => {
     const t = performance.now();
-    const r = await calibrateDenoiser(crop, plan.info, gridOf(settingAt(plan, point)), { sigma, stride, interpolation, context: { threads: context.threads } });
+    const r = await calibrateDenoiser(crop, plan.info, gridOf(settingAt(plan, point)), { sigma, stride, interpolation, seed, context: { threads: context.threads } });
     const seconds = (performance.now() - t) / 1000;
     plan.tried.set(point.join(','), { point, entry: r.table[0], best: r.best });
     plan.seconds += seconds;

@@ -10,23 +10,33 @@
  * pixels; the neighbour mean is a convolution of the input with
  * [[0,1,0],[1,0,1],[0,1,0]]/4 in 'mirror' boundary mode (d c b | a b c d | c b a),
  * per channel, and a mask covers every channel of its pixels. The donut kernel
- * [[.5,1,.5],[1,0,1],[.5,1,.5]]/6 (Noise2Self, Noise2Same) is the other choice.
- * Beyond scikit-image: masked (no-data) and non-finite neighbours are left out of the
- * mean (weights renormalised), no-data pixels are never replaced, and alpha is kept.
+ * [[.5,1,.5],[1,0,1],[.5,1,.5]]/6 (Noise2Self, Noise2Same) is the second choice.
+ * The third, 'renoised', is hush's: the four-neighbour mean plus fresh Gaussian noise of
+ * variance 3 sigma^2 / 4, so the filled pixel is as noisy as the others. A mean is a
+ * denoiser in itself, so with it the J-invariant version of a weak setting (a small h,
+ * a small wavelet threshold) inherits the mean's smoothing and scores better than the
+ * plain denoiser at that setting would; with the fresh noise the fill does no denoising
+ * and the J-invariant loss follows the plain denoiser's error (docs/calibration.md).
+ * The output is still J-invariant: the fill depends only on other pixels and on noise
+ * independent of the image. Beyond scikit-image: masked (no-data) and non-finite
+ * neighbours are left out of the mean (weights renormalised), no-data pixels are never
+ * replaced, and alpha is kept.
  */
 import { checkImage, hasAlpha, withData, type Image } from '../core/image.js';
 import { invalidParameter } from '../core/errors.js';
 import { checkObject, checkOneOf, optionalNumber } from '../core/validate.js';
+import { createRng, deriveSeed } from '../core/rng.js';
+import { estimateSigma } from '../noise/estimate-sigma.js';
 
-export const INTERPOLATIONS = ['four-neighbour', 'donut'] as const;
+export const INTERPOLATIONS = ['four-neighbour', 'donut', 'renoised'] as const;
 export type Interpolation = (typeof INTERPOLATIONS)[number];
 
 /** Neighbour weights in row-major order over the 3x3 window (centre 0), unnormalised. */
-const KERNELS: Record<Interpolation, readonly number[]> = {
+const KERNELS: Record<'four-neighbour' | 'donut', readonly number[]> = {
   'four-neighbour': [0, 1, 0, 1, 0, 1, 0, 1, 0],
   donut: [0.5, 1, 0.5, 1, 0, 1, 0.5, 1, 0.5],
 };
-const KERNEL_SUMS: Record<Interpolation, number> = { 'four-neighbour': 4, donut: 6 };
+const KERNEL_SUMS: Record<'four-neighbour' | 'donut', number> = { 'four-neighbour': 4, donut: 6 };
 
 /** The default stride, scikit-image's. */
 export const DEFAULT_STRIDE = 4;
@@ -40,6 +50,10 @@ export interface DenoiseInvariantOptions {
   stride?: number;
   /** how masked pixels are filled (default 'four-neighbour', scikit-image's) */
   interpolation?: Interpolation;
+  /** 'renoised': the noise standard deviation (default: estimated from the image) */
+  sigma?: number;
+  /** 'renoised': seed of the fresh noise (default 0) */
+  seed?: number;
   /** called with the fraction done, 0..1, after each mask */
   onProgress?: (fraction: number) => void;
 }
@@ -47,13 +61,15 @@ export interface DenoiseInvariantOptions {
 export interface ResolvedInvariantOptions {
   stride: number;
   interpolation: Interpolation;
+  seed: number;
 }
 
-export function resolveInvariantOptions(fn: string, options: unknown): ResolvedInvariantOptions {
+export function resolveInvariantOptions(fn: string, options: unknown, defaultInterpolation: Interpolation = 'four-neighbour'): ResolvedInvariantOptions {
   const o = checkObject(fn, 'options', options);
   const stride = optionalNumber(fn, 'options.stride', o.stride, DEFAULT_STRIDE, { integer: true, min: 2, max: MAX_STRIDE });
-  const interpolation = o.interpolation === undefined ? 'four-neighbour' : checkOneOf(fn, 'options.interpolation', o.interpolation, INTERPOLATIONS);
-  return { stride, interpolation };
+  const interpolation = o.interpolation === undefined ? defaultInterpolation : checkOneOf(fn, 'options.interpolation', o.interpolation, INTERPOLATIONS);
+  const seed = optionalNumber(fn, 'options.seed', o.seed, 0, { integer: true, min: 0, max: 4294967295 });
+  return { stride, interpolation, seed };
 }
 
 /** scipy.ndimage 'mirror' extension for an offset of at most one pixel. */
@@ -77,8 +93,8 @@ function isMissing(image: Image, i: number): boolean {
 export function interpolateImage(image: Image, interpolation: Interpolation = 'four-neighbour'): Float32Array {
   checkImage('interpolateImage', image);
   const { width, height, channels, data } = image;
-  const kernel = KERNELS[checkOneOf('interpolateImage', 'interpolation', interpolation, INTERPOLATIONS)];
-  const total = KERNEL_SUMS[interpolation];
+  const kernel = KERNELS[checkOneOf('interpolateImage', 'interpolation', interpolation, ['four-neighbour', 'donut'] as const)];
+  const total = KERNEL_SUMS[interpolation as 'donut'];
   const out = new Float32Array(data.length);
   const alpha = hasAlpha(image) ? channels - 1 : -1;
   const anyMissing = image.mask !== undefined || data.some((v) => !Number.isFinite(v));
@@ -107,6 +123,12 @@ export function interpolateImage(image: Image, interpolation: Interpolation = 'f
     }
   }
   return out;
+}
+
+/** estimateSigma averaged over colour channels (the registry's estimateImageSigma, without importing the registry). */
+function meanSigma(image: Image): number {
+  const s = estimateSigma(image);
+  return s.reduce((a, b) => a + b, 0) / s.length;
 }
 
 /** The (row, column) phase of mask `offset` of a stride-w grid: numpy.unravel_index(offset, (w, w)). */
@@ -138,20 +160,27 @@ export async function invariantOnMasks(
   interpolation: Interpolation,
   out: Float32Array,
   onProgress?: (fraction: number) => void,
+  seed = 0,
+  sigma?: number,
 ): Promise<void> {
   const { width, height, channels, data } = image;
-  const interp = interpolateImage(image, interpolation);
+  const renoised = interpolation === 'renoised';
+  const interp = interpolateImage(image, renoised ? 'four-neighbour' : interpolation);
+  // the four-neighbour mean of independent noisy samples carries noise of variance sigma^2 / 4: top it up to sigma^2
+  const topUp = renoised ? Math.sqrt(0.75) * (sigma ?? 0) : 0;
   const alpha = hasAlpha(image) ? channels - 1 : -1;
   const missing = image.mask !== undefined || data.some((v) => !Number.isFinite(v));
   let done = 0;
   for (const offset of offsets) {
     const pixels = maskPixels(width, height, stride, offset);
     const input = data.slice();
+    // one generator per mask, so a mask's fill does not depend on which masks ran before it
+    const rng = renoised ? createRng(deriveSeed(seed, offset)) : undefined;
     for (const p of pixels) {
       for (let c = 0; c < channels; c++) {
         const i = p * channels + c;
         if (c === alpha || (missing && isMissing(image, i))) continue;
-        input[i] = interp[i];
+        input[i] = rng ? interp[i] + topUp * rng.normal() : interp[i];
       }
     }
     const result = await denoiser({ ...withData(image, input), exact: undefined });
@@ -176,9 +205,14 @@ export async function denoiseInvariant(image: Image, denoiser: ImageDenoiser, op
   const fn = 'denoiseInvariant';
   checkImage(fn, image);
   if (typeof denoiser !== 'function') throw invalidParameter(fn, 'denoiser', 'a function (image) => Image', denoiser);
-  const { stride, interpolation } = resolveInvariantOptions(fn, options);
+  const { stride, interpolation, seed } = resolveInvariantOptions(fn, options);
+  let sigma: number | undefined;
+  if (interpolation === 'renoised') {
+    const given = (options as Record<string, unknown>).sigma;
+    sigma = given === undefined ? meanSigma(image) : optionalNumber(fn, 'options.sigma', given, 0, { min: 0 });
+  }
   const out = image.data.slice();
   const offsets = Array.from({ length: stride * stride }, (_, k) => k);
-  await invariantOnMasks(image, denoiser, stride, offsets, interpolation, out, options.onProgress);
+  await invariantOnMasks(image, denoiser, stride, offsets, interpolation, out, options.onProgress, seed, sigma);
   return withData(image, out);
 }

@@ -33,7 +33,7 @@ test('hush calibrate: the table, the best setting and the command to use it', as
     const r = await cli(['calibrate', p.noisy, '--method', 'tv-chambolle', '--grid', 'weight=0.02,0.05,0.1,0.2']);
     assert.equal(r.code, 0, r.err);
     const lines = r.out.trimEnd().split('\n');
-    assert.match(lines[0], /^calibrate tv-chambolle on .*noisy\.npy \(48x40, sigma 0\.\d+ estimated; approximate loss: 1 of 16 masks, four-neighbour fill; \d+\.\d s\)$/);
+    assert.match(lines[0], /^calibrate tv-chambolle on .*noisy\.npy \(48x40, sigma 0\.\d+ estimated; approximate loss: 1 of 16 masks, renoised fill; \d+\.\d s\)$/);
     assert.match(lines[1], /^ +# +weight +loss$/);
     assert.equal(lines.filter((l) => /^[* ][+ ] +\d+ +\d/.test(l)).length, 4, 'one row per setting');
     assert.equal(lines.filter((l) => l.startsWith('* ')).length, 1, 'one best');

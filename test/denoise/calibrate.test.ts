@@ -78,7 +78,7 @@ function noisyScene(size: number, sigma: number, seed: number): { clean: Image; 
 test('approximate loss matches scikit-image 0.19 calibrate_denoiser (one mask, offset stride^2 div 2)', async () => {
   const im = createImage(7, 5, 1, Float32Array.from(X));
   for (const [stride, expected] of [[3, LOSSES3], [4, LOSSES4]] as const) {
-    const r = await calibrateDenoiser(im, BLEND, { w: [0, 0.5, 1] }, { stride, sigma: 0.1 });
+    const r = await calibrateDenoiser(im, BLEND, { w: [0, 0.5, 1] }, { stride, sigma: 0.1, interpolation: 'four-neighbour' });
     assert.deepEqual(r.table.map((e) => e.params), [{ w: 0 }, { w: 0.5 }, { w: 1 }]);
     for (let i = 0; i < 3; i++) assert.ok(Math.abs(r.table[i].loss - expected[i]) < 1e-7 * expected[i], `stride ${stride} w ${i}: ${r.table[i].loss} vs ${expected[i]}`);
     assert.equal(r.bestIndex, 0);
@@ -101,6 +101,23 @@ test('the self-supervised loss picks the setting the true error picks (box radiu
     assert.ok(Math.abs((e.psnr as number) - 10 * Math.log10(1 / (e.mse as number))) < 1e-9);
   }
   assert.ok(Math.abs(r.sigma - 0.1) < 0.01, `estimated sigma ${r.sigma}`);
+});
+
+test('the renoised fill follows the plain denoiser where the four-neighbour mean favours doing nothing', async () => {
+  // blocks with a gentle ripple: the J-invariant radius 0 (the fill itself) wins with the
+  // plain mean, though the plain radius 0 is the identity and radius 1 halves the error
+  const clean = createImage(96, 96, 1);
+  for (let y = 0; y < 96; y++) for (let x = 0; x < 96; x++) clean.data[y * 96 + x] = 0.3 + 0.4 * (((x >> 4) + (y >> 4)) & 1) + 0.1 * Math.sin(x * 0.1);
+  const noisy = addGaussianNoise(clean, { sigma: 0.1, seed: 4 });
+  const info = boxDenoiser();
+  const grid = { radius: [0, 1, 2, 3] };
+  const mean = await calibrateDenoiser(noisy, info, grid, { reference: clean, interpolation: 'four-neighbour' });
+  const renoised = await calibrateDenoiser(noisy, info, grid, { reference: clean });
+  const plainBest = renoised.table.reduce((b, e, i) => ((e.mse as number) < (renoised.table[b].mse as number) ? i : b), 0);
+  assert.equal(mean.bestIndex, 0, 'the plain mean picks the identity');
+  assert.equal(renoised.interpolation, 'renoised');
+  assert.equal(renoised.bestIndex, plainBest, 'the renoised fill picks the plain denoiser\'s best');
+  assert.ok((renoised.table[renoised.bestIndex].mse as number) < 0.6 * (mean.table[mean.bestIndex].mse as number));
 });
 
 test('shrinkage: lambda = sigma^2 / loss lowers the true error of the J-invariant output', async () => {

@@ -93,14 +93,15 @@ test('J-invariance: changing the pixels of one mask leaves the output on that ma
     }
     return { ...x, data: out };
   };
-  for (const interpolation of ['four-neighbour', 'donut'] as const) {
+  for (const interpolation of ['four-neighbour', 'donut', 'renoised'] as const) {
     const stride = 3;
-    const before = await denoiseInvariant(im, box, { stride, interpolation });
+    const before = await denoiseInvariant(im, box, { stride, interpolation, sigma: 0.1 });
     for (const offset of [0, 4, 8]) {
       const pixels = maskPixels(im.width, im.height, stride, offset);
       const changed = { ...im, data: im.data.slice() };
       for (const p of pixels) changed.data[p] += 5 * Math.sin(p);
-      const after = await denoiseInvariant(changed, box, { stride, interpolation });
+      // (renoised: the same seed and sigma, so the fresh noise is the same)
+      const after = await denoiseInvariant(changed, box, { stride, interpolation, sigma: 0.1 });
       let same = 0;
       let otherDiff = 0;
       for (let p = 0; p < im.data.length; p++) {
@@ -139,6 +140,35 @@ test('interpolateImage: four-neighbour and donut means with mirror borders, miss
   assert.ok(Number.isFinite(h[0]) && Number.isFinite(h[2]));
 });
 
+test('renoised fill: the four-neighbour mean plus fresh noise of variance 3 sigma^2 / 4, seeded', async () => {
+  const flat = createImage(64, 64, 1, new Float32Array(64 * 64).fill(0.5));
+  const seen: Image[] = [];
+  const identity: ImageDenoiser = (x) => {
+    seen.push(x);
+    return x;
+  };
+  const a = await denoiseInvariant(flat, identity, { stride: 2, interpolation: 'renoised', sigma: 0.2, seed: 3 });
+  // on a flat image the mean is exact, so what is left is the fresh noise
+  let s = 0;
+  let s2 = 0;
+  for (const v of a.data) {
+    s += v - 0.5;
+    s2 += (v - 0.5) ** 2;
+  }
+  const n = a.data.length;
+  const sd = Math.sqrt(s2 / n - (s / n) ** 2);
+  assert.ok(Math.abs(sd - Math.sqrt(0.75) * 0.2) < 0.01, `fresh noise sd ${sd}`);
+  const b = await denoiseInvariant(flat, identity, { stride: 2, interpolation: 'renoised', sigma: 0.2, seed: 3 });
+  assert.deepEqual(b.data, a.data, 'same seed, same fill');
+  const c = await denoiseInvariant(flat, identity, { stride: 2, interpolation: 'renoised', sigma: 0.2, seed: 4 });
+  assert.notDeepEqual(c.data, a.data);
+  // each call changes only its own mask
+  for (const x of seen.slice(0, 4)) assert.equal(x.data.filter((v) => v !== 0.5).length, 32 * 32);
+  await assert.rejects(denoiseInvariant(flat, identity, { interpolation: 'renoised', sigma: -1 }), {
+    message: 'denoiseInvariant: expected a finite number of at least 0 for options.sigma but received -1 (number).',
+  });
+});
+
 test('no-data pixels are not filled, alpha is kept, NaN does not spread', async () => {
   const im = randomImage(9, 8, 2, 3);
   im.data[2 * (4 * 9 + 4)] = NaN;
@@ -163,7 +193,7 @@ test('denoiseInvariant rejects bad options with the house-style message', async 
   });
   await assert.rejects(denoiseInvariant(im, sq, { stride: 2.5 }), { code: 'ERR_INVALID_PARAMETER' });
   await assert.rejects(denoiseInvariant(im, sq, { interpolation: 'donught' as 'donut' }), {
-    message: "denoiseInvariant: expected one of 'four-neighbour', 'donut' for options.interpolation but received 'donught' (string). Did you mean 'donut'?",
+    message: "denoiseInvariant: expected one of 'four-neighbour', 'donut', 'renoised' for options.interpolation but received 'donught' (string). Did you mean 'donut'?",
   });
   await assert.rejects(denoiseInvariant(im, 3 as unknown as ImageDenoiser), {
     message: 'denoiseInvariant: expected a function (image) => Image for denoiser but received 3 (number).',

@@ -28,7 +28,7 @@ export const spec: CommandSpec = {
     json: { type: 'boolean', description: 'print the result as JSON' },
     stride: { type: 'string', valueName: 'W', description: 'J-invariant mask grid spacing (default 4: 16 masks)' },
     loss: { type: 'string', valueName: 'L', description: `${CALIBRATION_LOSSES.join('|')}: one mask (default, as scikit-image) or all stride^2 masks` },
-    interpolation: { type: 'string', valueName: 'I', description: `how masked pixels are filled: ${INTERPOLATIONS.join('|')} (default four-neighbour)` },
+    interpolation: { type: 'string', valueName: 'I', description: `how masked pixels are filled: ${INTERPOLATIONS.join('|')} (default renoised: the four-neighbour mean plus fresh noise; four-neighbour is scikit-image's)` },
     'data-range': { type: 'string', valueName: 'R', description: 'value range for PSNR with --reference (default 1)' },
     sigma255: { type: 'string', valueName: 'S', description: 'noise sigma in 8-bit units (sigma = S/255) instead of the estimate' },
     sigma: { type: 'string', valueName: 'S', description: "noise standard deviation on the image's scale (default: estimated)" },
