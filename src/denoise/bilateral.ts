@@ -178,12 +178,32 @@ export function bilateralColour(src: Float32Array, width: number, height: number
   for (let r = 0; r < height; r++) {
     for (let c = 0; c < width; c++) {
       const p = (r * width + c) * nc;
+      const inside = r >= ext && r < height - ext && c >= ext && c < width - ext;
+      if (inside && nc === 1) {
+        // grey, away from the border: the float32 distance sqrt(t^2) is |t| exactly
+        const centre0 = colour[p];
+        let total0 = 0;
+        let totalWeight = 0;
+        let k = 0;
+        for (let kr = 0; kr < win; kr++) {
+          const row = (r + kr - ext) * width + c - ext;
+          for (let kc = 0; kc < win; kc++, k++) {
+            const v = colour[row + kc];
+            const dist = Math.abs(Math.fround(centre0 - v));
+            const bin = Math.min(Math.trunc(Math.fround(dist * distScale)), lastBin);
+            const weight = spatial[k] * lut[bin];
+            total0 += v * weight;
+            totalWeight += weight;
+          }
+        }
+        out[p] = Math.fround(total0 / totalWeight) + shift;
+        continue;
+      }
       for (let d = 0; d < nc; d++) {
         centre[d] = colour[p + d];
         total[d] = 0;
       }
       let totalWeight = 0;
-      const inside = r >= ext && r < height - ext && c >= ext && c < width - ext;
       for (let kr = 0; kr < win; kr++) {
         const rr = r + kr - ext;
         for (let kc = 0; kc < win; kc++) {

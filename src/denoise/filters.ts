@@ -42,52 +42,84 @@ export function gaussianRadius(sigma: number, truncate = 4): number {
   return Math.trunc(truncate * sigma + 0.5);
 }
 
-/** scipy.ndimage._gaussian_kernel1d (order 0): exp(-x^2 / 2 sigma^2) over -r..r, normalised to sum 1. */
+/** numpy's pairwise summation of a float64 array (add.reduce), term for term. */
+export function numpySum(a: Float64Array, start = 0, n = a.length): number {
+  if (n < 8) {
+    let res = 0;
+    for (let i = 0; i < n; i++) res += a[start + i];
+    return res;
+  }
+  if (n <= 128) {
+    const r = a.slice(start, start + 8);
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += a[start + i + j];
+    let res = r[0] + r[1] + (r[2] + r[3]) + (r[4] + r[5] + (r[6] + r[7]));
+    for (; i < n; i++) res += a[start + i];
+    return res;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return numpySum(a, start, n2) + numpySum(a, start + n2, n - n2);
+}
+
+/** scipy.ndimage._gaussian_kernel1d (order 0): exp(-0.5 / sigma^2 * x^2) over -r..r, divided by its numpy sum. */
 export function gaussianKernel(sigma: number, radius: number): Float64Array {
   const k = new Float64Array(2 * radius + 1);
   const a = -0.5 / (sigma * sigma);
-  let sum = 0;
-  for (let i = -radius; i <= radius; i++) {
-    k[i + radius] = Math.exp(a * i * i);
-    sum += k[i + radius];
-  }
+  for (let i = -radius; i <= radius; i++) k[i + radius] = Math.exp(a * (i * i));
+  const sum = numpySum(k);
   for (let i = 0; i < k.length; i++) k[i] /= sum;
   return k;
 }
 
-/**
- * One 1-D pass of scipy's correlate1d with a symmetric kernel along rows (axis 1) or
- * columns (axis 0) of a plane, 'reflect' border, sums in float64 in scipy's order
- * (centre first, then the pairs from the inside out), results stored as float32 as
- * scipy stores them into a float32 output.
- */
-function correlateSymmetric(src: Float32Array, width: number, height: number, kernel: Float64Array, axis: 0 | 1, dst: Float32Array): void {
-  const r = (kernel.length - 1) >> 1;
-  const n = axis === 1 ? width : height;
-  const lines = axis === 1 ? height : width;
-  const stride = axis === 1 ? 1 : width;
-  const lineStep = axis === 1 ? width : 1;
-  const line = new Float64Array(n + 2 * r);
-  const w0 = kernel[r];
-  for (let l = 0; l < lines; l++) {
-    const base = l * lineStep;
-    for (let k = -r; k < n + r; k++) line[k + r] = src[base + symmetricIndex(k, n) * stride];
-    for (let i = 0; i < n; i++) {
-      const c = i + r;
-      let t = line[c] * w0;
-      for (let j = 1; j <= r; j++) t += (line[c - j] + line[c + j]) * kernel[r + j];
-      dst[base + i * stride] = t;
-    }
-  }
+/** symmetricIndex(k - r, n) for k = 0 .. n + 2r - 1: the source of each sample of a padded line */
+function reflectMap(n: number, r: number): Int32Array {
+  const map = new Int32Array(n + 2 * r);
+  for (let k = 0; k < map.length; k++) map[k] = symmetricIndex(k - r, n);
+  return map;
 }
 
-/** scipy.ndimage.gaussian_filter(plane, sigma, mode='reflect', truncate) on a float32 plane: axis 0, then axis 1. */
+/**
+ * scipy.ndimage.gaussian_filter(plane, sigma, mode='reflect', truncate) on a float32
+ * plane: a pass along axis 0 (columns), then along axis 1 (rows), each as scipy's
+ * correlate1d with a symmetric kernel: per sample, float64 sums in scipy's order
+ * (centre first, then the pairs from the outside in), stored as float32 as scipy stores
+ * them into a float32 output. The column pass runs row by row over a row of sums, so
+ * memory is read in order.
+ */
 export function gaussianFilterPlane(plane: Float32Array, width: number, height: number, sigma: number, truncate = 4): Float32Array {
-  const kernel = gaussianKernel(sigma, gaussianRadius(sigma, truncate));
+  const r = gaussianRadius(sigma, truncate);
+  const kernel = gaussianKernel(sigma, r);
+  const w0 = kernel[r];
   const tmp = new Float32Array(plane.length);
   const out = new Float32Array(plane.length);
-  correlateSymmetric(plane, width, height, kernel, 0, tmp);
-  correlateSymmetric(tmp, width, height, kernel, 1, out);
+  // axis 0
+  const ymap = reflectMap(height, r);
+  const sums = new Float64Array(width);
+  for (let y = 0; y < height; y++) {
+    const c = y * width;
+    for (let x = 0; x < width; x++) sums[x] = plane[c + x] * w0;
+    for (let j = r; j >= 1; j--) {
+      const up = ymap[y + r - j] * width;
+      const down = ymap[y + r + j] * width;
+      const wj = kernel[r + j];
+      for (let x = 0; x < width; x++) sums[x] += (plane[up + x] + plane[down + x]) * wj;
+    }
+    tmp.set(sums, c);
+  }
+  // axis 1
+  const xmap = reflectMap(width, r);
+  const line = new Float64Array(width + 2 * r);
+  for (let y = 0; y < height; y++) {
+    const base = y * width;
+    for (let k = 0; k < line.length; k++) line[k] = tmp[base + xmap[k]];
+    for (let x = 0; x < width; x++) {
+      const c = x + r;
+      let t = line[c] * w0;
+      for (let j = r; j >= 1; j--) t += (line[c - j] + line[c + j]) * kernel[r + j];
+      out[base + x] = t;
+    }
+  }
   return out;
 }
 

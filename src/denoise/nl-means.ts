@@ -825,16 +825,29 @@ function nlMeansExact(src: Float32Array, width: number, height: number, nc: numb
           let distance = 0;
           let weight: number;
           let pi = 0;
-          for (; pi < s; pi++) {
-            if (distance > DISTANCE_CUTOFF) break;
-            const r1 = cbase + pi * rowStride;
-            const r2 = nbase + pi * rowStride;
-            const wr = pi * s;
-            for (let pj = 0; pj < s; pj++) {
-              const wk = w[wr + pj];
-              for (let c = 0; c < nc; c++) {
-                const t = x[r1 + pj * nc + c] - x[r2 + pj * nc + c];
-                distance += wk * (t * t - var2);
+          if (nc === 1) {
+            for (; pi < s; pi++) {
+              if (distance > DISTANCE_CUTOFF) break;
+              const r1 = cbase + pi * rowStride;
+              const r2 = nbase + pi * rowStride;
+              const wr = pi * s;
+              for (let pj = 0; pj < s; pj++) {
+                const t = x[r1 + pj] - x[r2 + pj];
+                distance += w[wr + pj] * (t * t - var2);
+              }
+            }
+          } else {
+            for (; pi < s; pi++) {
+              if (distance > DISTANCE_CUTOFF) break;
+              const r1 = cbase + pi * rowStride;
+              const r2 = nbase + pi * rowStride;
+              const wr = pi * s;
+              for (let pj = 0; pj < s; pj++) {
+                const wk = w[wr + pj];
+                for (let c = 0; c < nc; c++) {
+                  const t = x[r1 + pj * nc + c] - x[r2 + pj * nc + c];
+                  distance += wk * (t * t - var2);
+                }
               }
             }
           }
