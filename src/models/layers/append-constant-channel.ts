@@ -12,7 +12,7 @@ import type { Tensor } from '@tensorflow/tfjs';
 type Shape = (number | null)[];
 
 export class AppendConstantChannel extends tf.layers.Layer {
-  static className = 'AppendConstantChannel';
+  static className = 'HushAppendConstantChannel';
 
   constructor(config: { name?: string; trainable?: boolean } = {}) {
     super(config);

@@ -1,7 +1,7 @@
 /**
- * hush's custom layers, registered with tfjs's serialisation map under the package
- * name 'Hush' (saved as "Hush>Subtract", ...) so saved models reload. Importing this
- * module registers them.
+ * hush's custom layers, registered with tfjs's serialisation map so saved models
+ * reload. Their class names carry a Hush prefix ("HushSubtract", ...) so that they
+ * cannot collide with a layer tfjs may add later. Importing this module registers them.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Subtract } from './subtract.js';
@@ -12,4 +12,4 @@ export { Subtract, AppendConstantChannel };
 /** Every custom layer class, for registration and the completeness test. */
 export const CUSTOM_LAYERS = [Subtract, AppendConstantChannel] as const;
 
-for (const cls of CUSTOM_LAYERS) tf.serialization.registerClass(cls, 'Hush');
+for (const cls of CUSTOM_LAYERS) tf.serialization.registerClass(cls);

@@ -9,7 +9,7 @@ import type { Tensor } from '@tensorflow/tfjs';
 type Shape = (number | null)[];
 
 export class Subtract extends tf.layers.Layer {
-  static className = 'Subtract';
+  static className = 'HushSubtract';
 
   constructor(config: { name?: string; trainable?: boolean } = {}) {
     super(config);
