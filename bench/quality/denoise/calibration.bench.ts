@@ -10,11 +10,13 @@
  *
  *   npx tsc -p tsconfig.json && node dist/bench/quality/denoise/calibration.bench.js \
  *     [--methods nl-means,tv-chambolle,wavelet] [--images 01,02,...] [--sigma 25|50] [--loss approximate|full]
+ *     [--interpolation renoised|four-neighbour|donut]
  *     [--threads N] [--shrinkage 01,02,03] [--skip-donut] [--no-write]
  *
  * Noisy inputs: the stored shared/benchmarks/set12 .npy files (numpy-seeded). The donut
  * check makes its sigma-0.1 input with hush's addGaussianNoise (seed 0), as Set12 has no
- * stored sigma-0.1 input; Set12 01.png is the cameraman. Writes bench/results/calibration.json.
+ * stored sigma-0.1 input; Set12 01.png is the cameraman. Writes bench/results/calibration.json
+ * (calibration-<fill>.json for a fill other than the default).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
@@ -26,8 +28,8 @@ import { mse, psnr } from '../../../src/metrics/index.js';
 import { addGaussianNoise } from '../../../src/noise/index.js';
 import type { Image } from '../../../src/core/image.js';
 import { DENOISER_REGISTRY, DENOISERS, estimateImageSigma, type DenoiserInfo } from '../../../src/denoise/index.js';
-import { calibrateDenoiser, shrink, shrinkageWeight, type CalibrateDenoiserResult, type CalibrationLoss } from '../../../src/denoise/calibrate.js';
-import { denoiseInvariant } from '../../../src/denoise/invariant.js';
+import { calibrateDenoiser, DEFAULT_CALIBRATION_INTERPOLATION, shrink, shrinkageWeight, type CalibrateDenoiserResult, type CalibrationLoss } from '../../../src/denoise/calibrate.js';
+import { denoiseInvariant, type Interpolation } from '../../../src/denoise/invariant.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const SHARED = process.env.HUSH_SHARED ?? join(ROOT, '..', 'shared');
@@ -95,6 +97,7 @@ async function main(): Promise<void> {
   const images = (arg('images') ?? SET12.join(',')).split(',');
   const sigma255 = Number(arg('sigma') ?? 25);
   const loss = (arg('loss') ?? 'approximate') as CalibrationLoss;
+  const interpolation = (arg('interpolation') ?? DEFAULT_CALIBRATION_INTERPOLATION) as Interpolation;
   const threads = arg('threads') === undefined ? undefined : Number(arg('threads'));
   const shrinkImages = (arg('shrinkage') ?? '01,02,03').split(',').filter((s) => s !== '');
   const command = `node dist/bench/quality/denoise/calibration.bench.js ${process.argv.slice(2).join(' ')}`.trim();
@@ -117,12 +120,12 @@ async function main(): Promise<void> {
       continue;
     }
     const { info, registered } = found;
-    console.log(`\n## ${id}${registered ? '' : ' (not registered yet: loaded from its file)'}, Set12 sigma ${sigma255}, ${loss} loss, load ${load()}`);
+    console.log(`\n## ${id}${registered ? '' : ' (not registered yet: loaded from its file)'}, Set12 sigma ${sigma255}, ${loss} loss, ${interpolation} fill, load ${load()}`);
     console.log('image  sigma^  calibrated setting                 oracle setting                     calib dB  oracle dB   gap  apart  seconds');
     const rows: Row[] = [];
     for (const { name, clean, noisy } of pairs) {
       const t0 = performance.now();
-      const r = await calibrateDenoiser(noisy, info, undefined, { reference: clean, loss, context: { threads } });
+      const r = await calibrateDenoiser(noisy, info, undefined, { reference: clean, loss, interpolation, context: { threads } });
       const seconds = (performance.now() - t0) / 1000;
       let oracle = 0;
       for (let i = 1; i < r.table.length; i++) if ((r.table[i].psnr as number) > (r.table[oracle].psnr as number)) oracle = i;
@@ -205,7 +208,7 @@ async function main(): Promise<void> {
       console.log(`\n## donut-median on Set12 01 (cameraman, 256x256), sigma 0.1 (hush addGaussianNoise, seed 0), load ${load()}`);
       console.log('radius  loss ||f(x)-x||^2  true MSE   PSNR   loss of the masked (J-invariant wrapper) version');
       const direct: { radius: number; loss: number; mse: number }[] = [];
-      const wrapped = await calibrateDenoiser(noisy, found.info, { radius: radii }, { sigma: 0.1, context: { threads } });
+      const wrapped = await calibrateDenoiser(noisy, found.info, { radius: radii }, { sigma: 0.1, interpolation, context: { threads } });
       for (const radius of radii) {
         const out = await found.info.denoise(noisy, { radius }, { threads });
         direct.push({ radius, loss: mse(noisy, out), mse: mse(clean, out) });
@@ -250,9 +253,9 @@ async function main(): Promise<void> {
   }
 
   if (!process.argv.includes('--no-write')) {
-    const out = join(ROOT, 'bench', 'results', 'calibration.json');
+    const out = join(ROOT, 'bench', 'results', interpolation === DEFAULT_CALIBRATION_INTERPOLATION ? 'calibration.json' : `calibration-${interpolation}.json`);
     await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, `${JSON.stringify({ command, machine: machine(), node: process.version, date: new Date().toISOString(), loadAtEnd: load(), sigma255, loss, results }, null, 1)}\n`);
+    await writeFile(out, `${JSON.stringify({ command, machine: machine(), node: process.version, date: new Date().toISOString(), loadAtEnd: load(), sigma255, loss, interpolation, results }, null, 1)}\n`);
     console.log(`\nwrote ${out}`);
   }
 }
