@@ -17,7 +17,7 @@
  * indexed over [0, max - min). hush uses the true Gaussians by default;
  * `weights: 'skimage-0.19'` reproduces both scikit-image tables, for parity.
  */
-import { checkImage, type Image } from '../core/image.js';
+import { checkImage, colourChannels, type Image } from '../core/image.js';
 import { resolveParams, type ParamSpec } from '../core/params.js';
 import { checkObject } from '../core/validate.js';
 import { applyToColour, colourStats, filledColour, mirrorIndex, missingSamples, nearestIndex, runLocalDenoiser, symmetricIndex } from './filters.js';
@@ -270,6 +270,7 @@ export const BILATERAL_DENOISER: DenoiserInfo = {
     const im = checkImage(FN, image);
     const p = params(options);
     const o = tileOptions(p, filledColour(im, missingSamples(im)));
-    return runLocalDenoiser(im, { moduleUrl: import.meta.url, exportName: 'bilateralTile', options: o }, (o.winSize - 1) >> 1, context);
+    const work = im.width * im.height * o.winSize * o.winSize * (colourChannels(im) + 1);
+    return runLocalDenoiser(im, { moduleUrl: import.meta.url, exportName: 'bilateralTile', options: o }, (o.winSize - 1) >> 1, context, work);
   },
 };

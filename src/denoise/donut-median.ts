@@ -11,7 +11,7 @@
  * everywhere except at border pixels where scipy's clamped footprint reads the pixel
  * itself.
  */
-import { checkImage, type Image } from '../core/image.js';
+import { checkImage, colourChannels, type Image } from '../core/image.js';
 import { resolveParams, type ParamSpec } from '../core/params.js';
 import { checkObject } from '../core/validate.js';
 import { applyToColour, diskOffsets, perPlane, runLocalDenoiser } from './filters.js';
@@ -62,6 +62,7 @@ export const DONUT_MEDIAN_DENOISER: DenoiserInfo = {
   async denoise(image: Image, options: Record<string, unknown>, context?: DenoiseContext): Promise<Image> {
     const im = checkImage(FN, image);
     const p = params(options);
-    return runLocalDenoiser(im, { moduleUrl: import.meta.url, exportName: 'denoiseDonutMedian', options: { ...p } }, p.radius, context);
+    const work = im.width * im.height * colourChannels(im) * 4 * (diskOffsets(p.radius).length / 2);
+    return runLocalDenoiser(im, { moduleUrl: import.meta.url, exportName: 'denoiseDonutMedian', options: { ...p } }, p.radius, context, work);
   },
 };

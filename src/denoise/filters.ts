@@ -311,19 +311,29 @@ export function colourStats(colour: Float32Array): { min: number; max: number; s
 // Worker-thread tiling.
 
 /**
+ * Inner-loop iterations below which worker threads are not started unless asked for:
+ * about 0.1 s of work on one core, less than starting and feeding workers costs on a
+ * busy machine.
+ */
+export const MIN_WORK_FOR_THREADS = 3e7;
+
+/**
  * Runs the tile function `task.exportName` of `task.moduleUrl` over tiles of the image
  * with `reach` pixels of context, on `context.threads` workers. Missing samples are
  * filled once, on the whole image, before tiling (a fill is not local for large
  * holes), and restored after, so the result equals the untiled function exactly.
+ * Without an explicit `context.threads`, a job estimated at fewer than
+ * MIN_WORK_FOR_THREADS inner-loop iterations (`work`) runs in the calling thread.
  */
-export async function runLocalDenoiser(image: Image, task: TileTask, reach: number, context: DenoiseContext = {}): Promise<Image> {
+export async function runLocalDenoiser(image: Image, task: TileTask, reach: number, context: DenoiseContext = {}, work = Infinity): Promise<Image> {
   const missing = missingSamples(image);
   let input = image;
   if (missing || image.mask) {
     const colour = filledColour(image, missing);
     input = { ...assembleColour({ ...image, mask: undefined }, colour, undefined), mask: undefined, exact: undefined };
   }
-  const tiled = await runTiled(input, task, { overlap: reach, threads: context.threads, onProgress: context.onProgress });
+  const threads = context.threads ?? (work < MIN_WORK_FOR_THREADS ? 1 : undefined);
+  const tiled = await runTiled(input, task, { overlap: reach, threads, onProgress: context.onProgress });
   const out = tiled.data;
   if (missing) for (let i = 0; i < out.length; i++) if (missing[i]) out[i] = image.data[i];
   return withData(image, out);

@@ -8,7 +8,7 @@
  * The parameter is `sigmaSpatial`, not `sigma`, because `sigma` in hush always means
  * the noise level.
  */
-import { checkImage, type Image } from '../core/image.js';
+import { checkImage, colourChannels, type Image } from '../core/image.js';
 import { resolveParams, type ParamSpec } from '../core/params.js';
 import { checkObject } from '../core/validate.js';
 import { applyToColour, gaussianFilterPlane, gaussianRadius, perPlane, runLocalDenoiser } from './filters.js';
@@ -66,6 +66,8 @@ export const GAUSSIAN_DENOISER: DenoiserInfo = {
   async denoise(image: Image, options: Record<string, unknown>, context?: DenoiseContext): Promise<Image> {
     const im = checkImage(FN, image);
     const p = params(options);
-    return runLocalDenoiser(im, { moduleUrl: import.meta.url, exportName: 'denoiseGaussian', options: { ...p } }, gaussianReach(p.sigmaSpatial), context);
+    const reach = gaussianReach(p.sigmaSpatial);
+    const work = im.width * im.height * colourChannels(im) * 2 * (reach + 1);
+    return runLocalDenoiser(im, { moduleUrl: import.meta.url, exportName: 'denoiseGaussian', options: { ...p } }, reach, context, work);
   },
 };

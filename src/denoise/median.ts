@@ -7,7 +7,7 @@
  * selection. A robust, edge-preserving baseline, and the best classical choice for
  * impulse (salt-and-pepper) noise.
  */
-import { checkImage, type Image } from '../core/image.js';
+import { checkImage, colourChannels, type Image } from '../core/image.js';
 import { resolveParams, type ParamSpec } from '../core/params.js';
 import { checkObject } from '../core/validate.js';
 import { applyToColour, diskOffsets, nearestIndex, perPlane, runLocalDenoiser } from './filters.js';
@@ -114,6 +114,7 @@ export const MEDIAN_DENOISER: DenoiserInfo = {
   async denoise(image: Image, options: Record<string, unknown>, context?: DenoiseContext): Promise<Image> {
     const im = checkImage(FN, image);
     const p = params(options);
-    return runLocalDenoiser(im, { moduleUrl: import.meta.url, exportName: 'denoiseMedian', options: { ...p } }, p.radius, context);
+    const work = im.width * im.height * colourChannels(im) * 4 * (diskOffsets(p.radius).length / 2);
+    return runLocalDenoiser(im, { moduleUrl: import.meta.url, exportName: 'denoiseMedian', options: { ...p } }, p.radius, context, work);
   },
 };

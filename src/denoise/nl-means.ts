@@ -904,6 +904,9 @@ export const NL_MEANS_DENOISER: DenoiserInfo = {
     const colour = filledColour(im, missingSamples(im));
     const nc = im.channels <= 2 ? 1 : 3;
     const task = { moduleUrl: import.meta.url, exportName: 'nlMeansTile', options: { ...p, scale: scaleFor(colour, p, nc) } };
-    return runLocalDenoiser(im, task, nlMeansReach(p.patchSize, p.patchDistance), context);
+    // pairs visited (fast: each once for two pixels) or patch pixels compared (exact)
+    const side = 2 * p.patchDistance + 1;
+    const work = im.width * im.height * side * side * nc * (p.mode === 'fast' ? 0.5 : (p.patchSize * p.patchSize) / 4);
+    return runLocalDenoiser(im, task, nlMeansReach(p.patchSize, p.patchDistance), context, work);
   },
 };
