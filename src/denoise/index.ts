@@ -22,6 +22,7 @@ import { MEDIAN_DENOISER } from './median.js';
 import { DONUT_MEDIAN_DENOISER } from './donut-median.js';
 import { BILATERAL_DENOISER } from './bilateral.js';
 import { NL_MEANS_DENOISER } from './nl-means.js';
+import { BM3D_DENOISER } from './bm3d.js';
 // ---- end of IMPORTS ----
 
 /** Every registered denoiser id, in the order help and docs list them. */
@@ -34,6 +35,7 @@ export const DENOISERS = [
   'donut-median',
   'bilateral',
   'nl-means',
+  'bm3d',
   // ---- end of IDS ----
 ] as const;
 export type DenoiserId = (typeof DENOISERS)[number];
@@ -48,6 +50,7 @@ export const DENOISER_REGISTRY: { readonly [K in DenoiserId]: DenoiserInfo } = {
   'donut-median': DONUT_MEDIAN_DENOISER,
   'bilateral': BILATERAL_DENOISER,
   'nl-means': NL_MEANS_DENOISER,
+  'bm3d': BM3D_DENOISER,
   // ---- end of ENTRIES ----
 };
 
