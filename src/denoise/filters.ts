@@ -312,10 +312,12 @@ export function colourStats(colour: Float32Array): { min: number; max: number; s
 
 /**
  * Inner-loop iterations below which worker threads are not started unless asked for:
- * about 0.1 s of work on one core, less than starting and feeding workers costs on a
- * busy machine.
+ * about a second of work on one core. core/pool.ts starts fresh workers for each call,
+ * and each then boots, loads the module and runs its first tile on cold code, which
+ * costs 50-100 ms of CPU per worker on an idle machine and up to a second of wall
+ * time on a busy one, more than splitting a shorter job saves.
  */
-export const MIN_WORK_FOR_THREADS = 3e7;
+export const MIN_WORK_FOR_THREADS = 2e8;
 
 /**
  * Runs the tile function `task.exportName` of `task.moduleUrl` over tiles of the image
