@@ -1,10 +1,15 @@
 /**
- * The two innermost loops of BM3D's block matching as a tiny WebAssembly module with
- * 128-bit SIMD (four int32 lanes), assembled here byte by byte so there is no build
- * step and no dependency: `update` slides the column sums of squared differences one
- * row down, `init` adds one row to them, `rowSums` forms the 8-wide horizontal sums.
- * They are exact integer versions of the JavaScript loops in bm3d-match.ts, which
- * stay as the fallback where WebAssembly SIMD is missing (tested to agree).
+ * BM3D's hot loops as a tiny WebAssembly module with 128-bit SIMD (four 32-bit lanes),
+ * assembled here byte by byte so there is no build step and no dependency. Block
+ * matching: `update` slides the column sums of squared differences one row down,
+ * `init` adds one row to them, `rowSums` forms the 8-wide horizontal sums (exact
+ * integer versions of the JavaScript loops in bm3d-match.ts). Collaborative filtering
+ * on 8x8 blocks (64 float32 coefficients = 256 bytes each): `gather` copies a group's
+ * blocks out of a coefficient ring, `haarLevel` runs one level of the Haar transform
+ * along the group, `threshold` hard-thresholds and counts what is kept, `wiener`
+ * applies the empirical Wiener shrinkage and returns ||W||^2, `accumulate` adds the
+ * weighted blocks into the aggregation ring. The JavaScript loops stay as the fallback
+ * where WebAssembly SIMD is missing (tested to agree).
  */
 
 /** Unsigned LEB128. */
@@ -19,6 +24,24 @@ function u32(n: number): number[] {
   return out;
 }
 
+/** Signed LEB128 (for i32.const). */
+function s32(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+function f32bytes(v: number): number[] {
+  return [...new Uint8Array(Float32Array.of(v).buffer)];
+}
+
 function vec(items: number[][]): number[] {
   return [...u32(items.length), ...items.flat()];
 }
@@ -28,6 +51,7 @@ function section(id: number, body: number[]): number[] {
 }
 
 const I32 = 0x7f;
+const F32 = 0x7d;
 const V128 = 0x7b;
 const op = {
   block: [0x02, 0x40],
@@ -38,20 +62,35 @@ const op = {
   get: (i: number) => [0x20, ...u32(i)],
   set: (i: number) => [0x21, ...u32(i)],
   tee: (i: number) => [0x22, ...u32(i)],
-  i32const: (v: number) => [0x41, ...u32(v)], // small non-negative values only
+  i32const: (v: number) => [0x41, ...s32(v)],
   i32add: [0x6a],
+  i32mul: [0x6c],
+  i32load: [0x28, 0x02, 0x00],
+  f32add: [0x92],
+  f32const: (v: number) => [0x43, ...f32bytes(v)],
   i32shl: [0x74],
   i32geU: [0x4f],
   load: (offset = 0) => [0xfd, 0x00, 0x00, ...u32(offset)], // v128.load, align hint 1
-  store: [0xfd, 0x0b, 0x00, 0x00], // v128.store
+  store: (offset = 0) => [0xfd, 0x0b, 0x00, ...u32(offset)], // v128.store
   add: [0xfd, ...u32(0xae)], // i32x4.add
   sub: [0xfd, ...u32(0xb1)], // i32x4.sub
   mul: [0xfd, ...u32(0xb5)], // i32x4.mul
+  i32x4lane: (l: number) => [0xfd, ...u32(0x1b), l], // i32x4.extract_lane
+  f32x4lane: (l: number) => [0xfd, ...u32(0x1f), l], // f32x4.extract_lane
+  fsplat: [0xfd, ...u32(0x13)], // f32x4.splat
+  fabs: [0xfd, ...u32(0xe0)],
+  fadd: [0xfd, ...u32(0xe4)],
+  fsub: [0xfd, ...u32(0xe5)],
+  fmul: [0xfd, ...u32(0xe6)],
+  fdiv: [0xfd, ...u32(0xe7)],
+  fgt: [0xfd, ...u32(0x44)], // f32x4.gt
+  and: [0xfd, ...u32(0x4e)], // v128.and
+  zero: [0xfd, ...u32(0x0c), ...new Array(16).fill(0)], // v128.const 0
 };
 
-/** `local += 16` for each pointer local. */
-function advance(locals: number[]): number[] {
-  return locals.flatMap((l) => [...op.get(l), ...op.i32const(16), ...op.i32add, ...op.set(l)]);
+/** `local += by` for each pointer local. */
+function advance(locals: number[], by = 16): number[] {
+  return locals.flatMap((l) => [...op.get(l), ...op.i32const(by), ...op.i32add, ...op.set(l)]);
 }
 
 /** end = p0 + 4 n, in local `end`. */
@@ -60,7 +99,7 @@ function endPointer(p0: number, n: number, end: number): number[] {
 }
 
 /** loop { if p0 >= end break; body; advance } */
-function loopOver(p0: number, end: number, body: number[], pointers: number[]): number[] {
+function loopOver(p0: number, end: number, body: number[], pointers: number[], by = 16): number[] {
   return [
     ...op.block,
     ...op.loop,
@@ -69,7 +108,7 @@ function loopOver(p0: number, end: number, body: number[], pointers: number[]): 
     ...op.i32geU,
     ...op.brIf(1),
     ...body,
-    ...advance(pointers),
+    ...advance(pointers, by),
     ...op.br(0),
     ...op.end,
     ...op.end,
@@ -98,7 +137,7 @@ function moduleBytes(): Uint8Array {
       ...loopOver(
         0,
         6,
-        [...op.get(0), ...op.get(0), ...op.load(), ...squaredDiff(3, 4, 7), ...op.add, ...squaredDiff(1, 2, 7), ...op.sub, ...op.store],
+        [...op.get(0), ...op.get(0), ...op.load(), ...squaredDiff(3, 4, 7), ...op.add, ...squaredDiff(1, 2, 7), ...op.sub, ...op.store()],
         [0, 1, 2, 3, 4],
       ),
     ],
@@ -109,33 +148,150 @@ function moduleBytes(): Uint8Array {
       [1, I32],
       [1, V128],
     ],
-    [...endPointer(0, 3, 4), ...loopOver(0, 4, [...op.get(0), ...op.get(0), ...op.load(), ...squaredDiff(1, 2, 5), ...op.add, ...op.store], [0, 1, 2])],
+    [...endPointer(0, 3, 4), ...loopOver(0, 4, [...op.get(0), ...op.get(0), ...op.load(), ...squaredDiff(1, 2, 5), ...op.add, ...op.store()], [0, 1, 2])],
   );
   // rowSums(cs, s, n): s[i] = sum_{j < 8} cs[i + j]; local end = 3
   const sum8: number[] = [...op.get(1), ...op.get(0), ...op.load(0)];
   for (let j = 1; j < 8; j++) sum8.push(...op.get(0), ...op.load(4 * j), ...op.add);
-  sum8.push(...op.store);
+  sum8.push(...op.store());
   const rowSums = body([[1, I32]], [...endPointer(1, 2, 3), ...loopOver(1, 3, sum8, [0, 1])]);
+
+  // ---- collaborative filtering on blocks of 64 float32 (256 bytes)
+  const BLOCK = 256;
+  // gather(dst, ring, offs, count): block p = ring + offs[p] (byte offsets, int32) -> dst + 256 p; locals end = 4, src = 5
+  const copyBlock: number[] = [];
+  for (let j = 0; j < 16; j++) copyBlock.push(...op.get(0), ...op.get(5), ...op.load(16 * j), ...op.store(16 * j));
+  const gather = body(
+    [[2, I32]],
+    [
+      ...endPointer(2, 3, 4),
+      ...loopOver(2, 4, [...op.get(1), ...op.get(2), ...op.i32load, ...op.i32add, ...op.set(5), ...copyBlock, ...advance([0], BLOCK)], [2], 4),
+    ],
+  );
+  // haarLevel(g, count, h): for p = 0, 2h, 4h, ...: (a, b) = blocks p, p + h -> ((a + b) / sqrt2, (a - b) / sqrt2)
+  // locals end = 3, a = 4, hb = 5, x = 6, y = 7, r = 8
+  const butterflies: number[] = [];
+  for (let j = 0; j < 16; j++) {
+    const o = 16 * j;
+    butterflies.push(
+      ...op.get(4), ...op.load(o), ...op.set(6),
+      ...op.get(4), ...op.get(5), ...op.i32add, ...op.load(o), ...op.set(7),
+      ...op.get(4), ...op.get(6), ...op.get(7), ...op.fadd, ...op.get(8), ...op.fmul, ...op.store(o),
+      ...op.get(4), ...op.get(5), ...op.i32add, ...op.get(6), ...op.get(7), ...op.fsub, ...op.get(8), ...op.fmul, ...op.store(o),
+    );
+  }
+  const haarLevel = body(
+    [
+      [3, I32],
+      [3, V128],
+    ],
+    [
+      ...op.get(0), ...op.get(1), ...op.i32const(BLOCK), ...op.i32mul, ...op.i32add, ...op.set(3),
+      ...op.get(0), ...op.set(4),
+      ...op.get(2), ...op.i32const(BLOCK), ...op.i32mul, ...op.set(5),
+      ...op.f32const(Math.SQRT1_2), ...op.fsplat, ...op.set(8),
+      ...op.block, ...op.loop,
+      ...op.get(4), ...op.get(3), ...op.i32geU, ...op.brIf(1),
+      ...butterflies,
+      // a += 2 h blocks
+      ...op.get(4), ...op.get(5), ...op.i32add, ...op.get(5), ...op.i32add, ...op.set(4),
+      ...op.br(0), ...op.end, ...op.end,
+    ],
+  );
+  // threshold(g, n, thr) -> retained: zero |v| <= thr, count |v| > thr; locals end = 3, t = 4, cnt = 5, v = 6, m = 7
+  const threshold = body(
+    [
+      [1, I32],
+      [4, V128],
+    ],
+    [
+      ...endPointer(0, 1, 3),
+      ...op.get(2), ...op.fsplat, ...op.set(4),
+      ...op.zero, ...op.set(5),
+      ...loopOver(
+        0,
+        3,
+        [
+          ...op.get(0), ...op.load(), ...op.tee(6), ...op.fabs, ...op.get(4), ...op.fgt, ...op.set(7),
+          ...op.get(0), ...op.get(6), ...op.get(7), ...op.and, ...op.store(),
+          ...op.get(5), ...op.get(7), ...op.sub, ...op.set(5),
+        ],
+        [0],
+      ),
+      ...op.get(5), ...op.i32x4lane(0), ...op.get(5), ...op.i32x4lane(1), ...op.i32add,
+      ...op.get(5), ...op.i32x4lane(2), ...op.i32add, ...op.get(5), ...op.i32x4lane(3), ...op.i32add,
+    ],
+  );
+  // wiener(gn, gb, n, s2) -> sum of shrinkage^2: s = b^2 / (b^2 + s2), gn *= s; locals end = 4, S = 5, acc = 6, e = 7, sh = 8
+  const wiener = body(
+    [
+      [1, I32],
+      [4, V128],
+    ],
+    [
+      ...endPointer(0, 2, 4),
+      ...op.get(3), ...op.fsplat, ...op.set(5),
+      ...op.zero, ...op.set(6),
+      ...loopOver(
+        0,
+        4,
+        [
+          ...op.get(1), ...op.load(), ...op.tee(7), ...op.get(7), ...op.fmul, ...op.tee(7),
+          ...op.get(7), ...op.get(5), ...op.fadd, ...op.fdiv, ...op.set(8),
+          ...op.get(0), ...op.get(0), ...op.load(), ...op.get(8), ...op.fmul, ...op.store(),
+          ...op.get(6), ...op.get(8), ...op.get(8), ...op.fmul, ...op.fadd, ...op.set(6),
+        ],
+        [0, 1],
+      ),
+      ...op.get(6), ...op.f32x4lane(0), ...op.get(6), ...op.f32x4lane(1), ...op.f32add,
+      ...op.get(6), ...op.f32x4lane(2), ...op.f32add, ...op.get(6), ...op.f32x4lane(3), ...op.f32add,
+    ],
+  );
+  // accumulate(acc, offs, count, g, w): acc + offs[p] += w * block p of g; locals end = 5, dst = 6, W = 7
+  const addBlock: number[] = [];
+  for (let j = 0; j < 16; j++) {
+    const o = 16 * j;
+    addBlock.push(...op.get(6), ...op.get(6), ...op.load(o), ...op.get(3), ...op.load(o), ...op.get(7), ...op.fmul, ...op.fadd, ...op.store(o));
+  }
+  const accumulate = body(
+    [
+      [2, I32],
+      [1, V128],
+    ],
+    [
+      ...endPointer(1, 2, 5),
+      ...op.get(4), ...op.fsplat, ...op.set(7),
+      ...loopOver(1, 5, [...op.get(0), ...op.get(1), ...op.i32load, ...op.i32add, ...op.set(6), ...addBlock, ...advance([3], BLOCK)], [1], 4),
+    ],
+  );
 
   const type6 = [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0x00];
   const type4 = [0x60, ...vec([[I32], [I32], [I32], [I32]]), 0x00];
   const type3 = [0x60, ...vec([[I32], [I32], [I32]]), 0x00];
+  const typeThr = [0x60, ...vec([[I32], [I32], [F32]]), ...vec([[I32]])];
+  const typeWie = [0x60, ...vec([[I32], [I32], [I32], [F32]]), ...vec([[F32]])];
+  const typeAcc = [0x60, ...vec([[I32], [I32], [I32], [I32], [F32]]), 0x00];
   const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([type6, type4, type3])),
+    ...section(1, vec([type6, type4, type3, typeThr, typeWie, typeAcc])),
     // import env.mem: memory with a minimum of 1 page
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, 0x01]])),
-    ...section(3, vec([[0], [1], [2]])),
+    ...section(3, vec([[0], [1], [2], [1], [2], [3], [4], [5]])),
     ...section(
       7,
       vec([
         [...name('update'), 0x00, 0],
         [...name('init'), 0x00, 1],
         [...name('rowSums'), 0x00, 2],
+        [...name('gather'), 0x00, 3],
+        [...name('haarLevel'), 0x00, 4],
+        [...name('threshold'), 0x00, 5],
+        [...name('wiener'), 0x00, 6],
+        [...name('accumulate'), 0x00, 7],
       ]),
     ),
-    ...section(10, vec([update, init, rowSums])),
+    ...section(10, vec([update, init, rowSums, gather, haarLevel, threshold, wiener, accumulate])),
   ];
   return Uint8Array.from(bytes);
 }
@@ -150,11 +306,17 @@ interface WasmApi {
 const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 export interface SimdKernel {
-  /** int32 view of the whole memory */
+  /** int32 and float32 views of the whole memory */
   heap: Int32Array;
+  heapF: Float32Array;
   update(cs: number, a0: number, b0: number, a1: number, b1: number, n: number): void;
   init(cs: number, a: number, b: number, n: number): void;
   rowSums(cs: number, s: number, n: number): void;
+  gather(dst: number, ring: number, offs: number, count: number): void;
+  haarLevel(g: number, count: number, h: number): void;
+  threshold(g: number, n: number, thr: number): number;
+  wiener(gn: number, gb: number, n: number, s2: number): number;
+  accumulate(acc: number, offs: number, count: number, g: number, w: number): void;
 }
 
 let compiled: object | null | undefined;
@@ -187,6 +349,17 @@ export function simdKernel(int32s: number): SimdKernel | undefined {
   const pages = Math.ceil((int32s * 4) / 65536) + 1;
   const mem = new api.Memory({ initial: pages });
   const inst = new api.Instance(mod, { env: { mem } });
-  const e = inst.exports as unknown as Omit<SimdKernel, 'heap'>;
-  return { heap: new Int32Array(mem.buffer), update: e.update, init: e.init, rowSums: e.rowSums };
+  const e = inst.exports as unknown as Omit<SimdKernel, 'heap' | 'heapF'>;
+  return {
+    heap: new Int32Array(mem.buffer),
+    heapF: new Float32Array(mem.buffer),
+    update: e.update,
+    init: e.init,
+    rowSums: e.rowSums,
+    gather: e.gather,
+    haarLevel: e.haarLevel,
+    threshold: e.threshold,
+    wiener: e.wiener,
+    accumulate: e.accumulate,
+  };
 }

@@ -16,6 +16,7 @@
  */
 import { matchBlocks, referencePositions } from './bm3d-match.js';
 import { fastTransform8, haarGroupForward, haarGroupInverse, kaiserWindow, type BlockTransform, type Transform8 } from './bm3d-transforms.js';
+import { simdKernel, type SimdKernel } from './bm3d-simd.js';
 
 export interface StageParams {
   /** distance between reference blocks */
@@ -55,9 +56,13 @@ class CoefficientRing {
     private readonly width: number,
     private readonly forward: Transform8,
     readonly rows: number,
+    /** storage of rows * (width - 7) * 64 floats */
+    data: Float32Array,
+    /** byte offset of `data` in the SIMD kernel's memory */
+    readonly byteOffset: number,
   ) {
     this.P = width - N + 1;
-    this.data = new Float32Array(rows * this.P * NN);
+    this.data = data;
     this.hbuf = new Float32Array(2 * N * this.P * N);
   }
 
@@ -115,9 +120,13 @@ class Aggregator {
     private readonly inverse: Transform8,
     kaiserBeta: number,
     readonly rows: number,
+    /** storage of rows * (width - 7) * 64 floats */
+    acc: Float32Array,
+    /** byte offset of `acc` in the SIMD kernel's memory */
+    readonly byteOffset: number,
   ) {
     this.P = width - N + 1;
-    this.acc = new Float32Array(rows * this.P * NN);
+    this.acc = acc;
     this.weight = new Float64Array(rows * this.P);
     this.numerator = new Float64Array(width * height);
     this.denominator = new Float64Array(width * height);
@@ -169,19 +178,17 @@ class Aggregator {
     }
   }
 
-  /** Adds `w * group[p]` for each group member p at its position. */
-  add(group: Float32Array, positions: Int32Array, base: number, count: number, w: number): void {
-    const W = this.width;
-    const P = this.P;
+  /** Adds `w` to the weight of each group member's position. */
+  addWeights(cells: Int32Array, count: number, w: number): void {
+    for (let p = 0; p < count; p++) this.weight[cells[p]] += w;
+  }
+
+  /** Adds `w * group[p]` for each group member p at its cell (JavaScript path). */
+  add(group: Float32Array, cells: Int32Array, count: number, w: number): void {
     const acc = this.acc;
-    const weight = this.weight;
-    const rows = this.rows;
     for (let p = 0; p < count; p++) {
-      const q = positions[base + p];
-      const y = (q / W) | 0;
-      const cell = (y % rows) * P + q - y * W;
-      weight[cell] += w;
-      const o = cell * NN;
+      this.weight[cells[p]] += w;
+      const o = cells[p] * NN;
       const g = p * NN;
       for (let k = 0; k < NN; k++) acc[o + k] += w * group[g + k];
     }
@@ -192,17 +199,53 @@ class Aggregator {
   }
 }
 
-function gather(ring: CoefficientRing, width: number, positions: Int32Array, base: number, count: number, group: Float32Array): void {
+/** Ring cells (slot * P + x) of a group's members in a ring of `rows` block rows. */
+function ringCells(width: number, rows: number, positions: Int32Array, base: number, count: number, cells: Int32Array): void {
   const P = width - N + 1;
-  const d = ring.data;
-  const rows = ring.rows;
   for (let p = 0; p < count; p++) {
     const q = positions[base + p];
     const y = (q / width) | 0;
-    const o = ((y % rows) * P + q - y * width) * NN;
+    cells[p] = (y % rows) * P + q - y * width;
+  }
+}
+
+function gather(ring: CoefficientRing, cells: Int32Array, count: number, group: Float32Array): void {
+  const d = ring.data;
+  for (let p = 0; p < count; p++) {
+    const o = cells[p] * NN;
     const g = p * NN;
     for (let k = 0; k < NN; k++) group[g + k] = d[o + k];
   }
+}
+
+/**
+ * Float32 buffers for a stage: inside one WebAssembly memory when the SIMD kernel is
+ * available (then `bytes` are their byte offsets there), else ordinary arrays.
+ */
+function allocate(lengths: number[]): { simd: SimdKernel | undefined; views: Float32Array[]; bytes: number[] } {
+  let total = 0;
+  const offsets = lengths.map((n) => {
+    const o = total;
+    total += (n + 3) & ~3;
+    return o;
+  });
+  let simd: SimdKernel | undefined;
+  try {
+    simd = simdKernel(total);
+  } catch {
+    // memory too large for a WebAssembly instance: plain arrays
+    simd = undefined;
+  }
+  if (simd) {
+    const heap = simd.heapF;
+    return { simd, views: lengths.map((n, i) => heap.subarray(offsets[i], offsets[i] + n)), bytes: offsets.map((o) => 4 * o) };
+  }
+  return { simd: undefined, views: lengths.map((n) => new Float32Array(n)), bytes: lengths.map(() => 0) };
+}
+
+/** An int32 view of a float buffer from `allocate` (same memory), for byte offsets passed to the kernel. */
+function int32View(simd: SimdKernel | undefined, view: Float32Array, byteOffset: number): Int32Array {
+  return simd ? simd.heap.subarray(byteOffset / 4, byteOffset / 4 + view.length) : new Int32Array(view.length);
 }
 
 interface Plan {
@@ -234,17 +277,30 @@ export function hardThresholdStage(
   const { refX, refY, rows } = plan(width, height, p);
   const matches = matchBlocks(planes[0], width, height, N, refX, refY, p.radius, p.maxGroup, p.tau);
   const t = fastTransform8(p.transform);
-  const rings = planes.map((pl) => new CoefficientRing(pl, width, t.forward, rows));
-  const aggs = planes.map(() => new Aggregator(width, height, t.inverse, p.kaiserBeta, rows + p.step));
-  const group = new Float32Array(p.maxGroup * NN);
+  const P = width - N + 1;
+  const accRows = rows + p.step;
+  const nc = planes.length;
+  const K = p.maxGroup;
+  const mem = allocate([...planes.map(() => rows * P * NN), ...planes.map(() => accRows * P * NN), K * NN, K, K]);
+  const { simd, views, bytes } = mem;
+  const rings = planes.map((pl, c) => new CoefficientRing(pl, width, t.forward, rows, views[c], bytes[c]));
+  const aggs = planes.map((_, c) => new Aggregator(width, height, t.inverse, p.kaiserBeta, accRows, views[nc + c], bytes[nc + c]));
+  const group = views[2 * nc];
+  const gByte = bytes[2 * nc];
+  const ringCell = new Int32Array(K);
+  const accCell = new Int32Array(K);
+  // byte offsets of the members in the rings, for the kernel
+  const ringOff = int32View(simd, views[2 * nc + 1], bytes[2 * nc + 1]);
+  const accOff = int32View(simd, views[2 * nc + 2], bytes[2 * nc + 2]);
+  const ringByte = bytes[2 * nc + 1];
+  const accByte = bytes[2 * nc + 2];
   const lastBlockRow = height - N;
-  const K = matches.maxGroup;
   const positions = matches.positions;
   for (let j = 0; j < refY.length; j++) {
     const ry = refY[j];
     const top = Math.max(0, ry - p.radius);
     const bottom = Math.min(lastBlockRow, ry + p.radius);
-    for (let c = 0; c < planes.length; c++) {
+    for (let c = 0; c < nc; c++) {
       aggs[c].flushTo(top);
       aggs[c].open(bottom);
       rings[c].advanceTo(bottom);
@@ -254,11 +310,29 @@ export function hardThresholdStage(
       const count = matches.count[r];
       const base = r * K;
       const len = count * NN;
-      for (let c = 0; c < planes.length; c++) {
-        gather(rings[c], width, positions, base, count, group);
-        haarGroupForward(group, count, NN);
+      ringCells(width, rows, positions, base, count, ringCell);
+      ringCells(width, accRows, positions, base, count, accCell);
+      if (simd) {
+        for (let k = 0; k < count; k++) {
+          ringOff[k] = ringCell[k] * 4 * NN;
+          accOff[k] = accCell[k] * 4 * NN;
+        }
+      }
+      for (let c = 0; c < nc; c++) {
         const thr = lambda * sigmas[c];
         let retained = 0;
+        if (simd) {
+          simd.gather(gByte, rings[c].byteOffset, ringByte, count);
+          for (let h = 1; h < count; h *= 2) simd.haarLevel(gByte, count, h);
+          retained = simd.threshold(gByte, len, Math.fround(thr));
+          for (let h = count >> 1; h >= 1; h >>= 1) simd.haarLevel(gByte, count, h);
+          const w = retained > 0 ? 1 / (sigmas[c] * sigmas[c] * retained) : 1;
+          simd.accumulate(aggs[c].byteOffset, accByte, count, gByte, w);
+          aggs[c].addWeights(accCell, count, w);
+          continue;
+        }
+        gather(rings[c], ringCell, count, group);
+        haarGroupForward(group, count, NN);
         for (let k = 0; k < len; k++) {
           const v = group[k];
           if (v > thr || v < -thr) retained++;
@@ -266,7 +340,7 @@ export function hardThresholdStage(
         }
         haarGroupInverse(group, count, NN);
         const w = retained > 0 ? 1 / (sigmas[c] * sigmas[c] * retained) : 1;
-        aggs[c].add(group, positions, base, count, w);
+        aggs[c].add(group, accCell, count, w);
       }
     }
   }
@@ -290,19 +364,41 @@ export function wienerStage(
   const { refX, refY, rows } = plan(width, height, p);
   const matches = matchBlocks(basic[0], width, height, N, refX, refY, p.radius, p.maxGroup, p.tau);
   const t = fastTransform8(p.transform);
-  const noisyRings = noisy.map((pl) => new CoefficientRing(pl, width, t.forward, rows));
-  const basicRings = basic.map((pl) => new CoefficientRing(pl, width, t.forward, rows));
-  const aggs = noisy.map(() => new Aggregator(width, height, t.inverse, p.kaiserBeta, rows + p.step));
-  const gn = new Float32Array(p.maxGroup * NN);
-  const gb = new Float32Array(p.maxGroup * NN);
+  const P = width - N + 1;
+  const accRows = rows + p.step;
+  const nc = noisy.length;
+  const K = p.maxGroup;
+  const ringLen = rows * P * NN;
+  const mem = allocate([
+    ...noisy.map(() => ringLen),
+    ...basic.map(() => ringLen),
+    ...noisy.map(() => accRows * P * NN),
+    K * NN,
+    K * NN,
+    K,
+    K,
+  ]);
+  const { simd, views, bytes } = mem;
+  const noisyRings = noisy.map((pl, c) => new CoefficientRing(pl, width, t.forward, rows, views[c], bytes[c]));
+  const basicRings = basic.map((pl, c) => new CoefficientRing(pl, width, t.forward, rows, views[nc + c], bytes[nc + c]));
+  const aggs = noisy.map((_, c) => new Aggregator(width, height, t.inverse, p.kaiserBeta, accRows, views[2 * nc + c], bytes[2 * nc + c]));
+  const gn = views[3 * nc];
+  const gb = views[3 * nc + 1];
+  const gnByte = bytes[3 * nc];
+  const gbByte = bytes[3 * nc + 1];
+  const ringCell = new Int32Array(K);
+  const accCell = new Int32Array(K);
+  const ringOff = int32View(simd, views[3 * nc + 2], bytes[3 * nc + 2]);
+  const accOff = int32View(simd, views[3 * nc + 3], bytes[3 * nc + 3]);
+  const ringByte = bytes[3 * nc + 2];
+  const accByte = bytes[3 * nc + 3];
   const lastBlockRow = height - N;
-  const K = matches.maxGroup;
   const positions = matches.positions;
   for (let j = 0; j < refY.length; j++) {
     const ry = refY[j];
     const top = Math.max(0, ry - p.radius);
     const bottom = Math.min(lastBlockRow, ry + p.radius);
-    for (let c = 0; c < noisy.length; c++) {
+    for (let c = 0; c < nc; c++) {
       aggs[c].flushTo(top);
       aggs[c].open(bottom);
       noisyRings[c].advanceTo(bottom);
@@ -313,12 +409,34 @@ export function wienerStage(
       const count = matches.count[r];
       const base = r * K;
       const len = count * NN;
-      for (let c = 0; c < noisy.length; c++) {
-        gather(noisyRings[c], width, positions, base, count, gn);
-        gather(basicRings[c], width, positions, base, count, gb);
+      ringCells(width, rows, positions, base, count, ringCell);
+      ringCells(width, accRows, positions, base, count, accCell);
+      if (simd) {
+        for (let k = 0; k < count; k++) {
+          ringOff[k] = ringCell[k] * 4 * NN;
+          accOff[k] = accCell[k] * 4 * NN;
+        }
+      }
+      for (let c = 0; c < nc; c++) {
+        const s2 = sigmas[c] * sigmas[c];
+        if (simd) {
+          simd.gather(gnByte, noisyRings[c].byteOffset, ringByte, count);
+          simd.gather(gbByte, basicRings[c].byteOffset, ringByte, count);
+          for (let h = 1; h < count; h *= 2) {
+            simd.haarLevel(gnByte, count, h);
+            simd.haarLevel(gbByte, count, h);
+          }
+          const norm = simd.wiener(gnByte, gbByte, len, Math.fround(s2));
+          for (let h = count >> 1; h >= 1; h >>= 1) simd.haarLevel(gnByte, count, h);
+          const w = norm > 0 ? 1 / (s2 * norm) : 1;
+          simd.accumulate(aggs[c].byteOffset, accByte, count, gnByte, w);
+          aggs[c].addWeights(accCell, count, w);
+          continue;
+        }
+        gather(noisyRings[c], ringCell, count, gn);
+        gather(basicRings[c], ringCell, count, gb);
         haarGroupForward(gn, count, NN);
         haarGroupForward(gb, count, NN);
-        const s2 = sigmas[c] * sigmas[c];
         let norm = 0;
         for (let k = 0; k < len; k++) {
           const e = gb[k] * gb[k];
@@ -328,7 +446,7 @@ export function wienerStage(
         }
         haarGroupInverse(gn, count, NN);
         const w = norm > 0 ? 1 / (s2 * norm) : 1;
-        aggs[c].add(gn, positions, base, count, w);
+        aggs[c].add(gn, accCell, count, w);
       }
     }
   }

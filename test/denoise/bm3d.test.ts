@@ -181,6 +181,24 @@ test('the WebAssembly SIMD matching kernel gives exactly the matches of the Java
   }
 });
 
+test('with and without the SIMD kernel the denoised images agree (float32 rounding only)', (t) => {
+  if (!simdAvailable()) {
+    t.skip('no WebAssembly SIMD here');
+    return;
+  }
+  for (const channels of [1, 3] as const) {
+    const { noisy: n } = noisy(40, 32, channels, 8);
+    const simd = denoiseBm3d(n, { sigma: SIGMA, searchWindow: 15 });
+    process.env.HUSH_NO_SIMD = '1';
+    try {
+      const js = denoiseBm3d(n, { sigma: SIGMA, searchWindow: 15 });
+      assert.ok(maxAbsDiff(simd.data, js.data) < 1e-4, `${channels}: ${maxAbsDiff(simd.data, js.data)}`);
+    } finally {
+      delete process.env.HUSH_NO_SIMD;
+    }
+  }
+});
+
 // ---------------------------------------------------------------------------
 // denoising
 
