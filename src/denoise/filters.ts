@@ -148,11 +148,11 @@ export function missingSamples(image: Image): Uint8Array | undefined {
   const nc = colourChannels(image);
   let missing: Uint8Array | undefined;
   for (let i = 0; i < data.length; i++) {
-    if (i % channels >= nc) continue;
-    if ((mask && mask[i]) || !Number.isFinite(data[i])) {
-      missing ??= new Uint8Array(data.length);
-      missing[i] = 1;
-    }
+    // v - v is 0 for finite v, NaN for NaN and infinities
+    if (!mask?.[i] && data[i] - data[i] === 0) continue;
+    if (channels !== nc && i % channels >= nc) continue;
+    missing ??= new Uint8Array(data.length);
+    missing[i] = 1;
   }
   return missing;
 }
@@ -247,9 +247,12 @@ export function applyToColour(
   image: Image,
   core: (colour: Float32Array, width: number, height: number, nc: 1 | 3) => Float32Array,
 ): Image {
+  const nc = colourChannels(image);
   const missing = missingSamples(image);
+  // grey or RGB with nothing missing: the samples as they are (cores never write their input)
+  if (!missing && image.channels === nc) return withData(image, core(image.data, image.width, image.height, nc));
   const colour = filledColour(image, missing);
-  return assembleColour(image, core(colour, image.width, image.height, colourChannels(image)), missing);
+  return assembleColour(image, core(colour, image.width, image.height, nc), missing);
 }
 
 /** The image with colour samples from `colour` (interleaved, 1 or 3 channels), alpha and missing samples from `image`. */

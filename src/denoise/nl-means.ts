@@ -699,7 +699,7 @@ function buildModule(): Uint8Array {
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
+  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer; grow(pages: number): number };
 }
 const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 let simdModule: object | null | undefined;
@@ -717,6 +717,35 @@ function kernelModule(): object | null {
 }
 
 type ShiftKernel = (...args: number[]) => void;
+
+interface Arena {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  instance: { exports: Record<string, unknown> };
+  pages: number;
+}
+
+/** Memories up to this size are kept between calls (per thread), sparing the page faults of fresh ones. */
+const KEEP_BYTES = 256 * 2 ** 20;
+let kept: Arena | undefined;
+
+/** An instance of the kernels with at least `bytes` of memory: the kept one, grown if needed, or a new one. */
+function kernelArena(module: object, bytes: number): Arena | undefined {
+  const pages = Math.ceil(bytes / 65536);
+  try {
+    if (kept && kept.pages >= pages) return kept;
+    if (kept && bytes <= KEEP_BYTES) {
+      kept.memory.grow(pages - kept.pages);
+      kept.pages = pages;
+      return kept;
+    }
+    const memory = new (wasm as WasmApi).Memory({ initial: pages });
+    const arena = { memory, instance: new (wasm as WasmApi).Instance(module, { env: { memory } }), pages };
+    if (bytes <= KEEP_BYTES) kept = arena;
+    return arena;
+  } catch {
+    return undefined;
+  }
+}
 
 /** nlMeansFastJs on the SIMD kernels (planar channels in one WebAssembly memory); undefined if they cannot run. */
 export function nlMeansFastSimd(src: Float32Array, width: number, height: number, nc: 1 | 3, p: NlMeansTileOptions): Float32Array | undefined {
@@ -737,15 +766,12 @@ export function nlMeansFastSimd(src: Float32Array, width: number, height: number
   const csI = aI + nc * plane;
   const ringI = csI + maxEw;
   const bytes = (ringI + win * maxEw) * 8;
-  let memory: { buffer: ArrayBuffer };
-  try {
-    memory = new (wasm as WasmApi).Memory({ initial: Math.ceil(bytes / 65536) });
-  } catch {
-    return undefined; // too large for one memory: the JavaScript kernels take it
-  }
-  const instance = new (wasm as WasmApi).Instance(module, { env: { memory } });
-  const kernel = (nc === 1 ? instance.exports.grey : instance.exports.rgb) as ShiftKernel;
-  const m = new Float64Array(memory.buffer);
+  const arena = kernelArena(module, bytes);
+  if (!arena) return undefined; // too large for one memory: the JavaScript kernels take it
+  const kernel = (nc === 1 ? arena.instance.exports.grey : arena.instance.exports.rgb) as ShiftKernel;
+  // Only what is read is initialised: x, and weights and sums at the image's pixels.
+  // Elsewhere the kernels add into whatever a previous call left, which is never read.
+  const m = new Float64Array(arena.memory.buffer, 0, bytes / 8);
   const xmap = new Int32Array(wp);
   for (let x = 0; x < wp; x++) xmap[x] = mirrorIndex(x - pad, width);
   for (let y = 0; y < hp; y++) {
