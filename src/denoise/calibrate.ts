@@ -36,7 +36,8 @@ export type CalibrationLoss = (typeof CALIBRATION_LOSSES)[number];
  * Calibration fills masked pixels with the 'renoised' mean by default, not scikit-image's
  * plain four-neighbour mean: on Set12 sigma 25 the plain mean let weak settings win
  * (wavelet thresholds at half sigma, 3.6 dB below the best setting; NL-means h at 0.4
- * sigma), the renoised fill does not (bench/quality/denoise/calibration.bench.ts).
+ * sigma, up to 0.7 dB), the renoised fill does not (bench/quality/denoise/calibration.bench.ts,
+ * docs/calibration.md).
  */
 export const DEFAULT_CALIBRATION_INTERPOLATION: Interpolation = 'renoised';
 

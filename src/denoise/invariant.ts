@@ -12,11 +12,11 @@
  * per channel, and a mask covers every channel of its pixels. The donut kernel
  * [[.5,1,.5],[1,0,1],[.5,1,.5]]/6 (Noise2Self, Noise2Same) is the second choice.
  * The third, 'renoised', is hush's: the four-neighbour mean plus fresh Gaussian noise of
- * variance 3 sigma^2 / 4, so the filled pixel is as noisy as the others. A mean is a
- * denoiser in itself, so with it the J-invariant version of a weak setting (a small h,
- * a small wavelet threshold) inherits the mean's smoothing and scores better than the
- * plain denoiser at that setting would; with the fresh noise the fill does no denoising
- * and the J-invariant loss follows the plain denoiser's error (docs/calibration.md).
+ * variance sigma^2 / 4 (RENOISE_VARIANCE). A mean is a denoiser in itself, so with the
+ * plain mean the J-invariant version of a weak setting (a small h, a small wavelet
+ * threshold) inherits the mean's smoothing and scores better than the plain denoiser at
+ * that setting would; the fresh noise takes that credit away, so the J-invariant loss
+ * follows the plain denoiser's error more closely (docs/calibration.md).
  * The output is still J-invariant: the fill depends only on other pixels and on noise
  * independent of the image. Beyond scikit-image: masked (no-data) and non-finite
  * neighbours are left out of the mean (weights renormalised), no-data pixels are never
@@ -37,6 +37,17 @@ const KERNELS: Record<'four-neighbour' | 'donut', readonly number[]> = {
   donut: [0.5, 1, 0.5, 1, 0, 1, 0.5, 1, 0.5],
 };
 const KERNEL_SUMS: Record<'four-neighbour' | 'donut', number> = { 'four-neighbour': 4, donut: 6 };
+
+/**
+ * Variance of the fresh noise of the 'renoised' fill, in units of sigma^2. The
+ * four-neighbour mean carries sigma^2 / 4 of the neighbours' noise, so the fill's noise
+ * is sigma^2 / 2 in all, half way between the plain mean (sigma^2 / 4, whose smoothing
+ * flatters weak settings) and a full top-up to sigma^2 (3/4 here: the fill's noise is
+ * then correlated with its four neighbours', which penalises settings that weigh the
+ * centre pixel and flatters strong ones: TV weights 2 steps too strong on Set12 09).
+ * Chosen on Set12 sigma 25 (docs/calibration.md, with the held-out checks).
+ */
+export const RENOISE_VARIANCE = 0.25;
 
 /** The default stride, scikit-image's. */
 export const DEFAULT_STRIDE = 4;
@@ -166,8 +177,7 @@ export async function invariantOnMasks(
   const { width, height, channels, data } = image;
   const renoised = interpolation === 'renoised';
   const interp = interpolateImage(image, renoised ? 'four-neighbour' : interpolation);
-  // the four-neighbour mean of independent noisy samples carries noise of variance sigma^2 / 4: top it up to sigma^2
-  const topUp = renoised ? Math.sqrt(0.75) * (sigma ?? 0) : 0;
+  const topUp = renoised ? Math.sqrt(RENOISE_VARIANCE) * (sigma ?? 0) : 0;
   const alpha = hasAlpha(image) ? channels - 1 : -1;
   const missing = image.mask !== undefined || data.some((v) => !Number.isFinite(v));
   let done = 0;

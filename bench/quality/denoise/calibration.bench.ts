@@ -10,10 +10,10 @@
  *
  *   npx tsc -p tsconfig.json && node dist/bench/quality/denoise/calibration.bench.js \
  *     [--methods nl-means,tv-chambolle,wavelet] [--images 01,02,...] [--sigma 25|50] [--loss approximate|full]
- *     [--interpolation renoised|four-neighbour|donut]
+ *     [--interpolation renoised|four-neighbour|donut] [--set set12|bsd68]
  *     [--threads N] [--shrinkage 01,02,03] [--skip-donut] [--no-write]
  *
- * Noisy inputs: the stored shared/benchmarks/set12 .npy files (numpy-seeded). The donut
+ * Noisy inputs: the stored shared/benchmarks/set12 (or bsd68) .npy files (numpy-seeded). The donut
  * check makes its sigma-0.1 input with hush's addGaussianNoise (seed 0), as Set12 has no
  * stored sigma-0.1 input; Set12 01.png is the cameraman. Writes bench/results/calibration.json
  * (calibration-<fill>.json for a fill other than the default).
@@ -94,7 +94,10 @@ interface Row {
 
 async function main(): Promise<void> {
   const methods = (arg('methods') ?? 'nl-means,tv-chambolle,wavelet').split(',');
-  const images = (arg('images') ?? SET12.join(',')).split(',');
+  const set = arg('set') ?? 'set12';
+  if (set !== 'set12' && set !== 'bsd68') throw new Error(`--set: set12 or bsd68, not ${set}`);
+  const all = set === 'set12' ? SET12 : Array.from({ length: 68 }, (_, i) => `test${String(i + 1).padStart(3, '0')}`);
+  const images = (arg('images') ?? all.join(',')).split(',');
   const sigma255 = Number(arg('sigma') ?? 25);
   const loss = (arg('loss') ?? 'approximate') as CalibrationLoss;
   const interpolation = (arg('interpolation') ?? DEFAULT_CALIBRATION_INTERPOLATION) as Interpolation;
@@ -107,8 +110,8 @@ async function main(): Promise<void> {
   for (const name of images) {
     pairs.push({
       name,
-      clean: await readImage(join(SHARED, 'datasets', 'Set12', `${name}.png`)),
-      noisy: await readImage(join(SHARED, 'benchmarks', 'set12', `sigma${sigma255}`, `${name}.npy`)),
+      clean: await readImage(join(SHARED, 'datasets', set === 'set12' ? 'Set12' : 'BSD68', `${name}.png`)),
+      noisy: await readImage(join(SHARED, 'benchmarks', set, `sigma${sigma255}`, `${name}.npy`)),
     });
   }
   const results: Record<string, unknown> = {};
@@ -120,7 +123,7 @@ async function main(): Promise<void> {
       continue;
     }
     const { info, registered } = found;
-    console.log(`\n## ${id}${registered ? '' : ' (not registered yet: loaded from its file)'}, Set12 sigma ${sigma255}, ${loss} loss, ${interpolation} fill, load ${load()}`);
+    console.log(`\n## ${id}${registered ? '' : ' (not registered yet: loaded from its file)'}, ${set === 'set12' ? 'Set12' : 'BSD68'} sigma ${sigma255}, ${loss} loss, ${interpolation} fill, load ${load()}`);
     console.log('image  sigma^  calibrated setting                 oracle setting                     calib dB  oracle dB   gap  apart  seconds');
     const rows: Row[] = [];
     for (const { name, clean, noisy } of pairs) {
@@ -253,9 +256,10 @@ async function main(): Promise<void> {
   }
 
   if (!process.argv.includes('--no-write')) {
-    const out = join(ROOT, 'bench', 'results', interpolation === DEFAULT_CALIBRATION_INTERPOLATION ? 'calibration.json' : `calibration-${interpolation}.json`);
+    const suffix = [set === 'set12' ? '' : set, sigma255 === 25 ? '' : `sigma${sigma255}`, interpolation === DEFAULT_CALIBRATION_INTERPOLATION ? '' : interpolation].filter((x) => x).join('-');
+    const out = join(ROOT, 'bench', 'results', suffix ? `calibration-${suffix}.json` : 'calibration.json');
     await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, `${JSON.stringify({ command, machine: machine(), node: process.version, date: new Date().toISOString(), loadAtEnd: load(), sigma255, loss, interpolation, results }, null, 1)}\n`);
+    await writeFile(out, `${JSON.stringify({ command, machine: machine(), node: process.version, date: new Date().toISOString(), loadAtEnd: load(), set, sigma255, loss, interpolation, results }, null, 1)}\n`);
     console.log(`\nwrote ${out}`);
   }
 }
