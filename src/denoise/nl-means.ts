@@ -27,7 +27,7 @@
 import { checkImage, type Image } from '../core/image.js';
 import { resolveParams, type ParamSpec } from '../core/params.js';
 import { checkObject } from '../core/validate.js';
-import { applyToColour, colourStats, filledColour, mirrorIndex, missingSamples, runLocalDenoiser } from './filters.js';
+import { applyToColour, filledColour, mirrorIndex, missingSamples, runLocalDenoiser } from './filters.js';
 import type { DenoiseContext, DenoiserInfo } from './types.js';
 
 const FN = 'denoiseNlMeans';
@@ -896,7 +896,13 @@ function nlMeansColour(colour: Float32Array, width: number, height: number, nc: 
 }
 
 function scaleFor(colour: Float32Array, p: NlMeansParams, nc: number): number {
-  const { min, max } = colourStats(colour);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < colour.length; i++) {
+    const v = colour[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
   return fixedPointScale(max - min, p.patchSize, nc);
 }
 

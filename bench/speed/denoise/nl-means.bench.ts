@@ -42,7 +42,7 @@ const PYTHON = '/usr/bin/python3';
 const CASES: { name: string; options: DenoiseNlMeansOptions }[] = [
   { name: 'patch 7, distance 11 (skimage defaults), h 0.8 sigma', options: { patchSize: 7, patchDistance: 11, h: 0.8 * SIGMA, sigma: SIGMA } },
   { name: 'patch 5, distance 6, h 0.8 sigma', options: { patchSize: 5, patchDistance: 6, h: 0.8 * SIGMA, sigma: SIGMA } },
-  { name: 'patch 7, distance 3, h 0.7 sigma', options: { patchSize: 7, patchDistance: 3, h: 0.7 * SIGMA, sigma: SIGMA } },
+  { name: 'patch 9, distance 2, h 0.8 sigma', options: { patchSize: 9, patchDistance: 2, h: 0.8 * SIGMA, sigma: SIGMA } },
 ];
 /** OpenCV: its recommended 7x7 template with its default 21x21 search window, and smaller windows. */
 const OPENCV = [
