@@ -6,7 +6,7 @@
  * Conv2D gradient that accepts dilation, and dilated fused convolutions routed to it.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GradConfig } from '@tensorflow/tfjs';
+import type { GradConfig, KernelConfig } from '@tensorflow/tfjs';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dGradConfig, patchFusedConv2d } from './conv2d-grad.js';
@@ -34,15 +34,25 @@ let registered = false;
 /** The gradients tfjs shipped for the kernels we override, for tests that compare against them. */
 export const BUILTIN_GRADIENTS = new Map<string, GradConfig>();
 
+/** tfjs's own wasm kernels that ours replace, for benchmarks that compare against them. */
+export const BUILTIN_KERNELS = new Map<string, KernelConfig>();
+
 export function registerHushKernels(): void {
   if (registered) return;
   const builtin = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  if (builtin) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  if (builtin) {
+    BUILTIN_KERNELS.set('Conv2DBackpropInput', builtin);
+    tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  }
   tf.registerKernel(conv2dBackpropInputConfig(builtin));
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
   tf.registerKernel(conv2dBackpropFilterConfig());
   for (const config of [maxPoolGradConfig(), resizeNearestNeighborGradCpuConfig(), ...reduceLeadingConfigs(), ...shareDataConfigs()]) {
-    if (tf.getKernel(config.kernelName, config.backendName)) tf.unregisterKernel(config.kernelName, config.backendName);
+    const existing = tf.getKernel(config.kernelName, config.backendName);
+    if (existing) {
+      if (config.backendName === 'wasm') BUILTIN_KERNELS.set(config.kernelName, existing);
+      tf.unregisterKernel(config.kernelName, config.backendName);
+    }
     tf.registerKernel(config);
   }
   for (const config of [conv2dGradConfig, fusedBatchNormGradConfig]) {
