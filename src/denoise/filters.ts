@@ -112,7 +112,11 @@ export function gaussianFilterPlane(plane: Float32Array, width: number, height: 
   const line = new Float64Array(width + 2 * r);
   for (let y = 0; y < height; y++) {
     const base = y * width;
-    for (let k = 0; k < line.length; k++) line[k] = tmp[base + xmap[k]];
+    line.set(tmp.subarray(base, base + width), r);
+    for (let k = 0; k < r; k++) {
+      line[k] = tmp[base + xmap[k]];
+      line[width + r + k] = tmp[base + xmap[width + r + k]];
+    }
     for (let x = 0; x < width; x++) {
       const c = x + r;
       let t = line[c] * w0;
