@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { createImage, type Image } from '../../../src/core/image.js';
 import { createRng } from '../../../src/core/rng.js';
 import { readImage } from '../../../src/io/index.js';
-import { decodeNpy } from '../../../src/io/npy.js';
+import { decodeNpy, encodeNpy } from '../../../src/io/npy.js';
 import { mse, psnr } from '../../../src/metrics/index.js';
 import { denoiseNlMeans } from '../../../src/denoise/nl-means.js';
 import { denoiseBilateral } from '../../../src/denoise/bilateral.js';
@@ -56,6 +56,25 @@ interface Config {
 }
 
 const S = SIGMA;
+const COLOUR_IMAGES = ['101085', '102061'];
+const COLOUR_CONFIGS: { name: string; run: (im: Image) => Image; python: string }[] = [
+  {
+    name: 'nl-means fast, patch 5, distance 6, h 0.8 sigma, sigma',
+    run: (im) => denoiseNlMeans(im, { patchSize: 5, patchDistance: 6, h: 0.8 * SIGMA, sigma: SIGMA }),
+    python: `denoise_nl_means(a, patch_size=5, patch_distance=6, h=${0.8 * SIGMA}, sigma=${SIGMA}, fast_mode=True, channel_axis=-1)`,
+  },
+  {
+    name: "bilateral, sigmaColor 0.1, sigmaSpatial 2, reflect, weights 'skimage-0.19'",
+    run: (im) => denoiseBilateral(im, { sigmaColor: 0.1, sigmaSpatial: 2, mode: 'reflect', weights: 'skimage-0.19' }),
+    python: "denoise_bilateral(a, sigma_color=0.1, sigma_spatial=2, mode='reflect', channel_axis=-1)",
+  },
+  {
+    name: 'gaussian, sigmaSpatial 1 (per channel)',
+    run: (im) => denoiseGaussian(im, { sigmaSpatial: 1 }),
+    python: "ndi.gaussian_filter(a, (1.0, 1.0, 0), mode='reflect', truncate=4.0)",
+  },
+];
+
 const CONFIGS: Config[] = [
   {
     name: 'nl-means fast, patch 5, distance 6, h 0.8 sigma, sigma',
@@ -130,6 +149,10 @@ for k, expr in enumerate(cfg['exprs']):
         t = time.perf_counter(); y = eval(expr); ts.append(time.perf_counter() - t)
         np.save(f"{cfg['out']}/{k}_{i}.npy", np.asarray(y, dtype=np.float32))
     times.append(ts)
+for k, expr in enumerate(cfg['colourExprs']):
+    for i, p in enumerate(cfg['colour']):
+        a = np.load(p)
+        np.save(f"{cfg['out']}/c{k}_{i}.npy", np.asarray(eval(expr), dtype=np.float32))
 for i, p in enumerate(cfg['noisy']):
     a = np.load(p)
     if max(a.shape) > 256: continue
@@ -184,7 +207,26 @@ async function main(): Promise<void> {
 
   const tmp = mkdtempSync(join(tmpdir(), 'hush-parity-'));
   try {
-    const cfg = { out: tmp, noisy: noisyPaths, exprs: CONFIGS.map((c) => c.python), maxSide: CONFIGS.map((c) => c.maxSide ?? 0), grid: BILATERAL_GRID };
+    // colour: two CBSD68 images with sigma-25 Gaussian noise from hush's seeded generator, as float32 .npy
+    const colourClean = await Promise.all(COLOUR_IMAGES.map((n) => readImage(join(SHARED, 'datasets', 'CBSD68', `${n}.png`))));
+    const colourNoisy = colourClean.map((c, i) => {
+      const rng = createRng(25_000 + i);
+      return { ...c, data: c.data.map((v) => v + SIGMA * rng.normal()) };
+    });
+    const colourPaths = colourNoisy.map((im, i) => {
+      const file = join(tmp, `colour${i}.npy`);
+      writeFileSync(file, encodeNpy(im, { dtype: 'float32' }));
+      return file;
+    });
+    const cfg = {
+      out: tmp,
+      noisy: noisyPaths,
+      exprs: CONFIGS.map((c) => c.python),
+      maxSide: CONFIGS.map((c) => c.maxSide ?? 0),
+      grid: BILATERAL_GRID,
+      colour: colourPaths,
+      colourExprs: COLOUR_CONFIGS.map((c) => c.python),
+    };
     const text = execFileSync(PYTHON, ['-c', PY_CODE, JSON.stringify(cfg)], { encoding: 'utf8', maxBuffer: 1 << 24 });
     const py = JSON.parse(text.trim().split('\n').pop() ?? '') as { skimage: string; scipy: string; numpy: string; times: (number | null)[][] };
 
@@ -236,6 +278,30 @@ async function main(): Promise<void> {
     console.log(`\nhush at least as good as scikit-image (within ${PSNR_TOLERANCE} dB): ${worse.length === 0 ? 'yes' : `NO: ${worse.map((r) => r.method).join('; ')}`}`);
     console.log(`scikit-image ${py.skimage}, scipy ${py.scipy}, numpy ${py.numpy} (${PYTHON}); times single-threaded, summed over the images`);
 
+    console.log(`\ncolour (RGB): CBSD68 ${COLOUR_IMAGES.join(', ')} with Gaussian noise sigma 25/255 (hush's seeded generator), the same float32 arrays on both sides`);
+    console.log('| method | PSNR noisy (dB) | PSNR hush (dB) | PSNR scikit-image (dB) | hush - skimage (dB) | max abs diff |');
+    console.log('|---|---|---|---|---|---|');
+    const colourRows: Record<string, unknown>[] = [];
+    for (let k = 0; k < COLOUR_CONFIGS.length; k++) {
+      const c = COLOUR_CONFIGS[k];
+      const pN: number[] = [];
+      const pH: number[] = [];
+      const pS: number[] = [];
+      let diff = 0;
+      for (let i = 0; i < colourNoisy.length; i++) {
+        const ours = c.run(colourNoisy[i]);
+        const theirs = decodeNpy(readFileSync(join(tmp, `c${k}_${i}.npy`)), { file: `c${k}_${i}.npy` });
+        pN.push(psnr(colourClean[i], colourNoisy[i], { dataRange: 1 }));
+        pH.push(psnr(colourClean[i], ours, { dataRange: 1 }));
+        pS.push(psnr(colourClean[i], theirs, { dataRange: 1 }));
+        for (let j = 0; j < ours.data.length; j++) diff = Math.max(diff, Math.abs(ours.data[j] - theirs.data[j]));
+      }
+      const row = { method: c.name, python: c.python, images: COLOUR_IMAGES, psnrNoisy: mean(pN), psnrHush: mean(pH), psnrSkimage: mean(pS), maxAbsDiff: diff };
+      colourRows.push(row);
+      const d = row.psnrHush - row.psnrSkimage;
+      console.log(`| ${c.name} | ${row.psnrNoisy.toFixed(2)} | ${row.psnrHush.toFixed(3)} | ${row.psnrSkimage.toFixed(3)} | ${d >= 0 ? '+' : ''}${d.toFixed(4)} | ${diff.toExponential(2)} |`);
+    }
+
     // bilateral at each side's best parameters on the same grid: scikit-image's tables
     // against hush's Gaussian ones (at scikit-image's favourite low sigmaColor its
     // mis-read spatial table, which nearly ignores the centre pixel, smooths more)
@@ -278,7 +344,7 @@ async function main(): Promise<void> {
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(
         file,
-        `${JSON.stringify({ command, machine, date: new Date().toISOString(), inputs: { set: 'Set12', sigma: 25, images: IMAGES }, python: { exe: PYTHON, skimage: py.skimage, scipy: py.scipy, numpy: py.numpy }, results: rows, bilateralTuned: { grid: BILATERAL_GRID, images: small.map((i) => IMAGES[i]), ...tuned }, donutCalibration: cal ?? null }, null, 2)}\n`,
+        `${JSON.stringify({ command, machine, date: new Date().toISOString(), inputs: { set: 'Set12', sigma: 25, images: IMAGES }, python: { exe: PYTHON, skimage: py.skimage, scipy: py.scipy, numpy: py.numpy }, results: rows, colour: colourRows, bilateralTuned: { grid: BILATERAL_GRID, images: small.map((i) => IMAGES[i]), ...tuned }, donutCalibration: cal ?? null }, null, 2)}\n`,
       );
       console.log(`wrote ${file}`);
     }
