@@ -22,7 +22,9 @@
  * distances over 5 give weight 0, and `h` is on the image's own value scale (0.1 on
  * a [0,1] image, as skimage's default). In 'fast' mode the squared differences are
  * summed in exact integer arithmetic (scaled by a power of two), so a tile sees the
- * same distances as the whole image and tiled results equal untiled ones exactly.
+ * same distances as the whole image and tiled results equal untiled ones exactly; its
+ * inner loop runs as a WebAssembly SIMD kernel (below) where available, with the same
+ * results as the JavaScript one.
  */
 import { checkImage, type Image } from '../core/image.js';
 import { resolveParams, type ParamSpec } from '../core/params.js';
