@@ -162,7 +162,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.stdout(`${JSON.stringify(out, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`);
     return 0;
   }
-  const keys = Object.keys(usedGrid);
+  // parameters the grid holds at one value go in the header, not in a column
+  const keys = Object.keys(usedGrid).filter((k) => usedGrid[k].length > 1 || Object.keys(usedGrid).length === 1);
+  const held = Object.keys(usedGrid).filter((k) => !keys.includes(k)).map((k) => `${k}=${short(usedGrid[k][0])}`);
   const head = ['', '#', ...keys, 'loss', ...(reference ? ['true MSE', 'PSNR'] : [])];
   const rows = r.table.map((e, i) => [
     (i === r.bestIndex ? '*' : ' ') + (i === trueBest ? '+' : ' '),
@@ -177,6 +179,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const lossText = r.loss === 'approximate' ? `approximate loss: 1 of ${r.stride * r.stride} masks` : `full loss: ${r.stride * r.stride} masks`;
   const lines = [
     `calibrate ${info.id} on ${inPath} (${image.width}x${image.height}, ${sigmaText}; ${lossText}, ${r.interpolation} fill; ${seconds.toFixed(1)} s)`,
+    ...(held.length ? [`held: ${held.join(' ')}`] : []),
     fmt(head),
     ...rows.map(fmt),
     `best (*): ${settingText(r.table[r.bestIndex].params) || 'defaults'} — loss ${r.table[r.bestIndex].loss.toPrecision(4)}; shrinkage lambda ${r.lambda.toFixed(3)} (lambda f + (1 - lambda) x for the J-invariant output)`,
