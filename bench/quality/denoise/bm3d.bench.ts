@@ -7,7 +7,9 @@
  * addGaussianNoise, seed 25000 + index in sorted file order (sigma 25, no clipping).
  *
  *   npx tsc -p tsconfig.json && node dist/bench/quality/denoise/bm3d.bench.js \
- *     [--set set12|bsd68|cbsd68|all] [--sigma 25|50] [--limit N] [--threads N] [--opt name=value ...] [--no-write]
+ *     [--set set12|bsd68|cbsd68|all] [--sigma 25|50] [--limit N] [--threads N] [--opt name=value ...]
+ *     [--no-write | --out results.json]
+ * (HUSH_SHARED=path points at the shared data folder when it is not ../shared.)
  *
  * PSNR and SSIM (Wang's config) are computed on the float output with dataRange 1
  * (no clipping, the benchmark protocol) and on the output rounded to uint8.
@@ -41,6 +43,7 @@ interface Args {
   threads?: number;
   opts: Record<string, number | string>;
   write: boolean;
+  out?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -63,6 +66,9 @@ function parseArgs(argv: string[]): Args {
     } else if (k === '--opt') {
       const [name, value] = v.split('=');
       a.opts[name] = Number.isNaN(Number(value)) ? value : Number(value);
+      i++;
+    } else if (k === '--out') {
+      a.out = v;
       i++;
     } else if (k === '--no-write') a.write = false;
     else throw new Error(`unknown argument ${k}`);
@@ -117,7 +123,8 @@ async function main(): Promise<void> {
   const cpu = cpus();
   const machine = `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${platform()} ${release()}, Node ${process.version}`;
   console.log(`command: ${command}`);
-  console.log(`machine: ${machine}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const loadStart = loadavg();
+  console.log(`machine: ${machine}; load average at start ${loadStart.map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`options: ${JSON.stringify(args.opts)}; threads ${args.threads ?? 'all cores'}`);
   const rows: Row[] = [];
   const summaries: Record<string, unknown>[] = [];
@@ -186,14 +193,27 @@ async function main(): Promise<void> {
       rows.push(...setRows);
     }
   }
-  console.log(`\nload average at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const loadEnd = loadavg();
+  console.log(`\nload average at end ${loadEnd.map((l) => l.toFixed(2)).join(' ')}`);
   if (!args.write) return;
-  const out = join(ROOT, 'bench', 'results', 'bm3d-quality.json');
+  // results accumulate per (set, sigma): a run replaces the entries it measured and keeps the others
+  const out = args.out ?? join(ROOT, 'bench', 'results', 'bm3d-quality.json');
   await mkdir(dirname(out), { recursive: true });
-  await writeFile(
-    out,
-    `${JSON.stringify({ command, machine, date: new Date().toISOString(), options: args.opts, threads: args.threads ?? null, summaries, rows }, null, 2)}\n`,
-  );
+  let previous: { summaries: Record<string, unknown>[]; rows: Row[] } = { summaries: [], rows: [] };
+  try {
+    previous = JSON.parse(await readFile(out, 'utf8')) as typeof previous;
+  } catch {
+    // first run
+  }
+  const run = { command, machine, date: new Date().toISOString(), options: args.opts, threads: args.threads ?? null, loadStart, loadEnd };
+  const measured = new Set(summaries.map((x) => `${String(x.set)}/${String(x.sigma)}`));
+  const keep = <T extends { set?: unknown; sigma?: unknown }>(list: T[]): T[] => list.filter((x) => !measured.has(`${String(x.set)}/${String(x.sigma)}`));
+  const result = {
+    note: 'one entry per (set, sigma), each with the run that produced it',
+    summaries: [...keep(previous.summaries), ...summaries.map((x) => ({ ...x, run }))],
+    rows: [...keep(previous.rows), ...rows],
+  };
+  await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`wrote ${out}`);
 }
 
