@@ -11,6 +11,7 @@
  *   npm run build && node dist/bench/speed/models/two-cores.bench.js [--depth 8] [--width 32] [--reps 4]
  */
 import { loadavg, cpus } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadTfjs } from '../../../src/runtime/tfjs.js';
 import { createModel } from '../../../src/models/index.js';
@@ -61,3 +62,8 @@ console.log(`CPU time per step: 1 thread ${med(cpu.one).toFixed(0)} ms, 2 thread
 console.log(`command: node dist/bench/speed/models/two-cores.bench.js ${process.argv.slice(2).join(' ')}`.trim());
 await one.dispose();
 await two.dispose();
+await mkdir('bench/results', { recursive: true });
+await writeFile(
+  'bench/results/two-cores.json',
+  `${JSON.stringify({ bench: 'two-cores', command: `node dist/bench/speed/models/two-cores.bench.js ${process.argv.slice(2).join(' ')}`.trim(), date: new Date().toISOString(), machine: `${cpus().length} x ${cpus()[0].model}`, load: loadavg(), model: { depth, width, batch, size }, wallMs: times, cpuMs: cpu, speedup: med(times.one) / med(times.two), parallelEfficiency: med(cpu.one) / med(cpu.two) }, null, 2)}\n`,
+);
