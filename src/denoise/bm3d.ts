@@ -29,7 +29,7 @@ import {
   type ColourSpace,
 } from './bm3d-transforms.js';
 import { hardThresholdStage, wienerStage, type StageParams } from './bm3d-stages.js';
-import { filledColourPlanes, missingColourSamples } from './bm3d-fill.js';
+import { filledColour, missingSamples } from './filters.js';
 
 export const BM3D_STAGES = ['both', 'hard'] as const;
 export type Bm3dStage = (typeof BM3D_STAGES)[number];
@@ -269,8 +269,14 @@ function padPlane(plane: Float32Array, w0: number, h0: number, w: number, h: num
 
 function prepare(image: Image, o: ResolvedBm3d): Prepared {
   const nc = colourChannels(image);
-  const missing = missingColourSamples(image);
-  const rgb = filledColourPlanes(image, missing);
+  const missing = missingSamples(image);
+  const colour = filledColour(image, missing);
+  const n0 = image.width * image.height;
+  const rgb = Array.from({ length: nc }, (_, c) => {
+    const plane = new Float32Array(n0);
+    for (let p = 0; p < n0; p++) plane[p] = colour[p * nc + c];
+    return plane;
+  });
   const { cfg, scale } = configFor(o, nc);
   const n = image.width * image.height;
   let planes: Float32Array[];
