@@ -25,3 +25,13 @@ export * from './denoise/index.js';
 export * from './denoise/invariant.js';
 export * from './denoise/calibrate.js';
 export * from './denoise/auto.js';
+export { denoiseNlMeans } from './denoise/nl-means.js';
+export { denoiseBilateral } from './denoise/bilateral.js';
+export { denoiseGaussian } from './denoise/gaussian.js';
+export { denoiseMedian } from './denoise/median.js';
+export { denoiseDonutMedian } from './denoise/donut-median.js';
+export { denoiseTvChambolle } from './denoise/tv-chambolle.js';
+export { denoiseWavelet } from './denoise/wavelet.js';
+export { denoiseBm3d } from './denoise/bm3d.js';
+export * from './denoise/anscombe.js';
+// The neural engine (tfjs) is heavy: it lives behind the 'hush/models' and 'hush/losses' entry points.
