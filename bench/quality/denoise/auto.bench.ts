@@ -4,7 +4,7 @@
  * Target: within 0.5 dB of BM3D-with-known-sigma, in at most 15 s per megapixel on 2 cores.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/quality/denoise/auto.bench.js \
- *     [--sigmas 15,25,50] [--images 01,02,...] [--threads N] [--budget S] [--no-write]
+ *     [--sigmas 15,25,50] [--images 01,02,...] [--threads N] [--budget S] [--candidates-detail] [--no-write]
  *
  * Noisy inputs: sigma 25 and 50 are the stored shared/benchmarks/set12 .npy files
  * (numpy-seeded). Sigma 15 is not stored (see shared/benchmarks/README.md), so it is
@@ -67,6 +67,8 @@ interface Row {
   secondsPerMegapixel: number;
   budget: number;
   candidatesTried: number;
+  /** per candidate: best loss on the calibration crop and settings tried (NaN and 0 when skipped) */
+  candidates: { method: string; loss: number; settings: number; params: Record<string, unknown> }[];
   reason: string;
   load: string;
 }
@@ -123,10 +125,13 @@ async function main(): Promise<void> {
         secondsPerMegapixel: autoSeconds / mp,
         budget: r.budget,
         candidatesTried: r.table.filter((t) => !t.skipped).length,
+        candidates: r.table.map((t) => ({ method: t.method, loss: t.loss, settings: t.settings.length, params: t.params })),
         reason: r.reason,
         load: load(),
       };
       rows.push(row);
+      const losses = r.table.map((t) => `${t.method} ${t.skipped ? '-' : `${t.loss.toPrecision(4)} (${t.settings.length})`}`).join(', ');
+      if (process.argv.includes('--candidates-detail')) console.log(`       losses on the ${r.region.width}x${r.region.height} crop (settings tried): ${losses}`);
       console.log(
         `${name.padEnd(5)}  ${refPsnr.toFixed(2).padStart(16)}  ${autoPsnr.toFixed(2).padStart(5)}  ${row.gapDb.toFixed(2).padStart(6)}   ${`${row.chosen} (${row.sigmaEstimated255.toFixed(1)})`.padEnd(40)} ${autoSeconds.toFixed(1).padStart(7)}  ${row.secondsPerMegapixel.toFixed(0).padStart(4)}   ${row.load.split(' ')[0]}`,
       );
@@ -155,7 +160,7 @@ async function main(): Promise<void> {
     };
   });
   if (!process.argv.includes('--no-write')) {
-    const out = join(ROOT, 'bench', 'results', 'auto.json');
+    const out = join(ROOT, 'bench', 'results', budgetArg === undefined ? 'auto.json' : `auto-budget${budgetArg}.json`);
     await mkdir(dirname(out), { recursive: true });
     await writeFile(out, `${JSON.stringify({ command, machine: machine(), node: process.version, threads, date: new Date().toISOString(), loadAtEnd: load(), targetDb: TARGET_DB, summary, rows }, null, 1)}\n`);
     console.log(`\nwrote ${out}`);
