@@ -176,7 +176,7 @@ export function lineChartSvg(series: readonly PlotSeries[], options: LineChartOp
 export async function lineChartPng(series: readonly PlotSeries[], options: LineChartOptions): Promise<Uint8Array> {
   const { default: sharp } = await import('sharp');
   const svg = lineChartSvg(series, options);
-  return new Uint8Array(await sharp(Buffer.from(svg), { density: 72 }).png().toBuffer());
+  return new Uint8Array(await sharp(Buffer.from(svg), { density: 72 }).png({ palette: true, compressionLevel: 9 }).toBuffer());
 }
 
 export async function writeLineChartPng(
