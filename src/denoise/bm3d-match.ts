@@ -87,7 +87,11 @@ export function matchBlocks(
   const mLen = image.length + 8;
   const csOff = mLen;
   const srowOff = csOff + nd * csStride;
-  const simd = simdKernel(srowOff + P + 8);
+  // for the SIMD path: reference columns, admission limits and the admitted list
+  const refXOff = srowOff + P + 8;
+  const limOff = refXOff + nx;
+  const admittedOff = limOff + nRefs;
+  const simd = simdKernel(admittedOff + nx);
   const m = simd ? simd.heap.subarray(0, mLen) : new Int32Array(mLen);
   for (let i = 0; i < image.length; i++) {
     const q = Math.round((image[i] - QCENTRE) * QUANT);
@@ -97,35 +101,57 @@ export function matchBlocks(
   const thr = Math.min(Math.floor(tau * N * N * QUANT * QUANT), 2 ** 31 - 2);
 
   // the reference itself is always in its group; the other candidates compete for K - 1
-  // places per reference: appended until full, then each newcomer replaces the worst
+  // places per reference, kept as a max-heap on (distance, position) once full
   const H1 = Math.max(1, K - 1);
   const dist = new Int32Array(nRefs * H1);
   const pos = new Int32Array(nRefs * H1);
   const cnt = new Uint8Array(nRefs);
-  const worstSlot = new Uint8Array(nRefs);
-  // a candidate is taken when its distance is below lim[r]: thr + 1 until full, then the worst distance held
-  const lim = new Int32Array(nRefs).fill(K > 1 ? thr + 1 : 0);
+  // a candidate is taken when its distance is below lim[r]: thr + 1 until full, then the largest distance held
+  const lim = simd ? simd.heap.subarray(limOff, limOff + nRefs) : new Int32Array(nRefs);
+  lim.fill(K > 1 ? thr + 1 : 0);
+  if (simd) simd.heap.set(refX, refXOff);
   const refPos = new Int32Array(nRefs);
   for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) refPos[j * nx + i] = refY[j] * W + refX[i];
 
+  /** Sifts the entry at heap index k of the heap at `base` down (max-heap on (distance, position)). */
+  const siftDown = (base: number, k: number): void => {
+    const d = dist[base + k];
+    const p = pos[base + k];
+    for (;;) {
+      let c = 2 * k + 1;
+      if (c >= H1) break;
+      const c2 = c + 1;
+      if (c2 < H1) {
+        const dc = dist[base + c];
+        const dc2 = dist[base + c2];
+        if (dc2 > dc || (dc2 === dc && pos[base + c2] > pos[base + c])) c = c2;
+      }
+      const dc = dist[base + c];
+      if (dc < d || (dc === d && pos[base + c] < p)) break;
+      dist[base + k] = dc;
+      pos[base + k] = pos[base + c];
+      k = c;
+    }
+    dist[base + k] = d;
+    pos[base + k] = p;
+  };
   const insert = (r: number, d: number, p: number): void => {
     const base = r * H1;
-    let c = cnt[r];
+    const c = cnt[r];
     if (c < H1) {
       dist[base + c] = d;
       pos[base + c] = p;
-      cnt[r] = ++c;
-      if (c < H1) return;
-    } else {
-      const s = base + worstSlot[r];
-      dist[s] = d;
-      pos[s] = p;
+      cnt[r] = c + 1;
+      if (c + 1 === H1) {
+        for (let k = (H1 >> 1) - 1; k >= 0; k--) siftDown(base, k);
+        lim[r] = dist[base];
+      }
+      return;
     }
-    // find the new worst (largest distance; among equals the largest position, so ties keep the smaller positions)
-    let w = base;
-    for (let k = base + 1; k < base + H1; k++) if (dist[k] > dist[w] || (dist[k] === dist[w] && pos[k] > pos[w])) w = k;
-    worstSlot[r] = w - base;
-    lim[r] = dist[w];
+    dist[base] = d;
+    pos[base] = p;
+    siftDown(base, 0);
+    lim[r] = dist[base];
   };
   if (K === 1) return finish(refPos, dist, pos, cnt, nRefs, K);
   const refRow = new Int32Array(Q).fill(-1);
@@ -144,6 +170,7 @@ export function matchBlocks(
 
   // column sums of squared differences, one row per horizontal displacement dx + radius
   const heap = simd ? simd.heap : new Int32Array(srowOff + P + 8);
+  const admitted = simd ? simd.heap.subarray(admittedOff, admittedOff + nx) : new Int32Array(0);
   const cs = heap;
   const srow = heap;
   for (let dy = 0; dy <= radius; dy++) {
@@ -190,8 +217,34 @@ export function matchBlocks(
               srow[srowOff + x] = s;
             }
           }
+          if (simd) {
+            // the kernel lists the references whose candidate beats their limit; only those are inserted
+            if (ra >= 0) {
+              const rowBase = ra * nx;
+              const cy = (py + dy) * W + dx;
+              const i0 = refLo[px0];
+              const n = simd.admit(4 * srowOff, 4 * (refXOff + i0), 4 * (limOff + rowBase + i0), refHi[px1] - i0, 4 * admittedOff);
+              for (let k = 0; k < n; k++) {
+                const i = i0 + admitted[k];
+                const x = refX[i];
+                insert(rowBase + i, srow[srowOff + x], cy + x);
+              }
+            }
+            if (rb >= 0) {
+              const rowBase = rb * nx;
+              const cy = py * W - dx;
+              const i0 = refLo[px0 + dx];
+              const sOff = srowOff - dx;
+              const n = simd.admit(4 * sOff, 4 * (refXOff + i0), 4 * (limOff + rowBase + i0), refHi[px1 + dx] - i0, 4 * admittedOff);
+              for (let k = 0; k < n; k++) {
+                const i = i0 + admitted[k];
+                const x = refX[i];
+                insert(rowBase + i, srow[sOff + x], cy + x);
+              }
+            }
+          }
           // references whose candidate at +(dx, dy) exists: refX in [px0, px1]
-          if (ra >= 0) {
+          if (!simd && ra >= 0) {
             const rowBase = ra * nx;
             const cy = (py + dy) * W + dx;
             const i1 = refHi[px1];
@@ -202,7 +255,7 @@ export function matchBlocks(
             }
           }
           // references whose candidate at -(dx, dy) exists: refX - dx in [px0, px1]
-          if (rb >= 0) {
+          if (!simd && rb >= 0) {
             const rowBase = rb * nx;
             const cy = py * W - dx;
             const i1 = refHi[px1 + dx];

@@ -8,7 +8,8 @@
  * blocks out of a coefficient ring, `haarLevel` runs one level of the Haar transform
  * along the group, `threshold` hard-thresholds and counts what is kept, `wiener`
  * applies the empirical Wiener shrinkage and returns ||W||^2, `accumulate` adds the
- * weighted blocks into the aggregation ring. The JavaScript loops stay as the fallback
+ * weighted blocks into the aggregation ring. `admit` lists the references whose
+ * candidate beats their current worst match, so JavaScript only visits those. The JavaScript loops stay as the fallback
  * where WebAssembly SIMD is missing (tested to agree).
  */
 
@@ -66,6 +67,9 @@ const op = {
   i32add: [0x6a],
   i32mul: [0x6c],
   i32load: [0x28, 0x02, 0x00],
+  i32store: [0x36, 0x02, 0x00],
+  i32ltS: [0x48],
+  if: [0x04, 0x40],
   f32add: [0x92],
   f32const: (v: number) => [0x43, ...f32bytes(v)],
   i32shl: [0x74],
@@ -265,19 +269,44 @@ function moduleBytes(): Uint8Array {
     ],
   );
 
+  // admit(s, xs, lims, n, out) -> count: for k < n, with x = xs[k] (int32) and d = s[x] (int32 at s + 4 x),
+  // writes k to out[count++] where d < lims[k]. locals k = 5, cnt = 6, end = 7
+  const admit = body(
+    [[3, I32]],
+    [
+      ...op.i32const(0), ...op.set(6),
+      ...endPointer(1, 3, 7),
+      ...op.i32const(0), ...op.set(5),
+      ...op.block, ...op.loop,
+      ...op.get(1), ...op.get(7), ...op.i32geU, ...op.brIf(1),
+      // d = load(s + 4 * load(xs))
+      ...op.get(0), ...op.get(1), ...op.i32load, ...op.i32const(2), ...op.i32shl, ...op.i32add, ...op.i32load,
+      ...op.get(2), ...op.i32load, ...op.i32ltS,
+      ...op.if,
+      ...op.get(4), ...op.get(6), ...op.i32const(2), ...op.i32shl, ...op.i32add, ...op.get(5), ...op.i32store,
+      ...op.get(6), ...op.i32const(1), ...op.i32add, ...op.set(6),
+      ...op.end,
+      ...advance([1, 2], 4),
+      ...op.get(5), ...op.i32const(1), ...op.i32add, ...op.set(5),
+      ...op.br(0), ...op.end, ...op.end,
+      ...op.get(6),
+    ],
+  );
+
   const type6 = [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0x00];
   const type4 = [0x60, ...vec([[I32], [I32], [I32], [I32]]), 0x00];
   const type3 = [0x60, ...vec([[I32], [I32], [I32]]), 0x00];
   const typeThr = [0x60, ...vec([[I32], [I32], [F32]]), ...vec([[I32]])];
   const typeWie = [0x60, ...vec([[I32], [I32], [I32], [F32]]), ...vec([[F32]])];
   const typeAcc = [0x60, ...vec([[I32], [I32], [I32], [I32], [F32]]), 0x00];
+  const typeAdmit = [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), ...vec([[I32]])];
   const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([type6, type4, type3, typeThr, typeWie, typeAcc])),
+    ...section(1, vec([type6, type4, type3, typeThr, typeWie, typeAcc, typeAdmit])),
     // import env.mem: memory with a minimum of 1 page
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, 0x01]])),
-    ...section(3, vec([[0], [1], [2], [1], [2], [3], [4], [5]])),
+    ...section(3, vec([[0], [1], [2], [1], [2], [3], [4], [5], [6]])),
     ...section(
       7,
       vec([
@@ -289,9 +318,10 @@ function moduleBytes(): Uint8Array {
         [...name('threshold'), 0x00, 5],
         [...name('wiener'), 0x00, 6],
         [...name('accumulate'), 0x00, 7],
+        [...name('admit'), 0x00, 8],
       ]),
     ),
-    ...section(10, vec([update, init, rowSums, gather, haarLevel, threshold, wiener, accumulate])),
+    ...section(10, vec([update, init, rowSums, gather, haarLevel, threshold, wiener, accumulate, admit])),
   ];
   return Uint8Array.from(bytes);
 }
@@ -317,6 +347,7 @@ export interface SimdKernel {
   threshold(g: number, n: number, thr: number): number;
   wiener(gn: number, gb: number, n: number, s2: number): number;
   accumulate(acc: number, offs: number, count: number, g: number, w: number): void;
+  admit(s: number, xs: number, lims: number, n: number, out: number): number;
 }
 
 let compiled: object | null | undefined;
@@ -361,5 +392,6 @@ export function simdKernel(int32s: number): SimdKernel | undefined {
     threshold: e.threshold,
     wiener: e.wiener,
     accumulate: e.accumulate,
+    admit: e.admit,
   };
 }

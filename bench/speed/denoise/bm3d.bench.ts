@@ -10,6 +10,7 @@
  */
 import { cpus, loadavg, platform, release, tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +69,37 @@ async function time(f: () => Promise<Image> | Image, clean: Image): Promise<Timi
   return best as Timing;
 }
 
+/**
+ * How much two threads get done compared with one on this machine: the same fixed
+ * CPU-bound loop, once alone and then twice at the same time on two worker threads.
+ * 2 means two independent cores; about 1 means the two "cores" share one (or the host
+ * is busy), and no parallel code can do better than that.
+ */
+async function threadScaling(): Promise<{ oneS: number; twoS: number; throughput: number }> {
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    const a = new Float64Array(1 << 16);
+    let x = 0;
+    const t = performance.now();
+    for (let r = 0; r < 1500; r++) for (let i = 0; i < a.length; i++) { a[i] = a[i] * 0.999 + i * 1e-9; x += a[i]; }
+    parentPort.postMessage({ s: (performance.now() - t) / 1000, x });
+  `;
+  const run = (): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const w = new Worker(code, { eval: true });
+      w.once('message', (m: { s: number }) => {
+        resolve(m.s);
+        void w.terminate();
+      });
+      w.once('error', reject);
+    });
+  const oneS = await run();
+  const t0 = performance.now();
+  await Promise.all([run(), run()]);
+  const twoS = (performance.now() - t0) / 1000;
+  return { oneS, twoS, throughput: (2 * oneS) / twoS };
+}
+
 function python(code: string, timeoutMs = 600_000): string {
   return execFileSync('/usr/bin/python3', ['-c', code], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs }).trim();
 }
@@ -117,6 +149,11 @@ async function main(): Promise<void> {
   console.log(`image:   ${WIDTH} x ${HEIGHT} grey (${mp.toFixed(2)} MP), sigma 25/255, BM3D default profile; best of ${REPS}`);
   const loadBefore = loadavg();
   console.log(`load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+  const scaling = await threadScaling();
+  console.log(
+    `thread scaling probe: one loop ${scaling.oneS.toFixed(2)} s alone, two at once ${scaling.twoS.toFixed(2)} s: ` +
+      `${scaling.throughput.toFixed(2)}x the throughput of one thread (2.00 = two free cores)`,
+  );
   const { clean, noisy } = scene();
   const rows: Record<string, unknown>[] = [];
   const parallel = await time(() => denoiseBm3dParallel(noisy, { sigma: SIGMA }, { threads }), clean);
@@ -137,6 +174,13 @@ async function main(): Promise<void> {
   const alt = alternatives(noisy);
   console.log('');
   for (const [k, v] of Object.entries(alt)) console.log(`${k}: ${typeof v === 'number' ? `${v.toFixed(2)} s (${(v / (rows[0] as unknown as Timing).wallS).toFixed(2)}x hush's time)` : v}`);
+  const single = rows.find((r) => r.threads === 1) as { secondsPerMegapixel: number } | undefined;
+  if (single) {
+    console.log(
+      `single thread ${single.secondsPerMegapixel.toFixed(2)} s/MP; with two free cores and ${threads * 2} bands of ` +
+        `46 context rows the parallel run would take about ${((single.secondsPerMegapixel * (HEIGHT + (threads * 2 - 1) * 2 * 46)) / HEIGHT / threads).toFixed(2)} s/MP`,
+    );
+  }
   const target = 3;
   const got = (rows[0] as { secondsPerMegapixel: number }).secondsPerMegapixel;
   console.log(`\ntarget <= ${target} s/MP with all cores: ${got <= target ? 'met' : 'NOT met'} (${got.toFixed(2)} s/MP at load ${loadBefore[0].toFixed(1)}-${loadAfter[0].toFixed(1)} on ${cpu.length} cores)`);
@@ -144,7 +188,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,
-    `${JSON.stringify({ command, machine, date: new Date().toISOString(), image: { width: WIDTH, height: HEIGHT, channels: 1 }, loadBefore, loadAfter, rows, alternatives: alt }, null, 2)}\n`,
+    `${JSON.stringify({ command, machine, date: new Date().toISOString(), image: { width: WIDTH, height: HEIGHT, channels: 1 }, loadBefore, loadAfter, threadScaling: scaling, rows, alternatives: alt }, null, 2)}\n`,
   );
   console.log(`wrote ${out}`);
 }
