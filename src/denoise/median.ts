@@ -7,6 +7,7 @@
  * selection. A robust, edge-preserving baseline, and the best classical choice for
  * impulse (salt-and-pepper) noise.
  */
+import { selectKth } from '../core/select.js';
 import { checkImage, colourChannels, type Image } from '../core/image.js';
 import { resolveParams, type ParamSpec } from '../core/params.js';
 import { checkObject } from '../core/validate.js';
@@ -23,34 +24,6 @@ export interface DenoiseMedianOptions {
 export const MEDIAN_PARAMS: readonly ParamSpec[] = [
   { name: 'radius', type: 'number', integer: true, min: 1, max: 50, default: 2, description: 'radius of the disk footprint in pixels (skimage.morphology.disk)' },
 ];
-
-/**
- * k-th smallest of a[0..n-1] (Hoare's selection); reorders a. Inputs hold no NaN.
- */
-export function selectKth(a: Float64Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else break;
-  }
-  return a[k];
-}
 
 /**
  * Rank filter of one plane: the sample of rank floor(n/2) (scipy's median, the upper

@@ -13,6 +13,7 @@
  * clipped (scikit-image clips only integer inputs). The transform is ours
  * (wavelet-transform.ts) and equals pywt's bit for bit.
  */
+import { medianInPlace } from '../core/select.js';
 import { checkImage, colourChannels, type Image } from '../core/image.js';
 import { invalidParameter } from '../core/errors.js';
 import { resolveParams, type ParamSpec } from '../core/params.js';
@@ -121,36 +122,6 @@ const MAD_TO_SIGMA = 0.6744897501960817;
 /** numpy.finfo(float64).eps, the floor scikit-image puts under var(subband) - sigma^2. */
 const FLOAT64_EPS = 2.220446049250313e-16;
 
-/** k-th smallest (0-based) of a[0..n), reordering a (Hoare's selection with a median-of-three pivot). */
-function select(a: Float64Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (hi > lo) {
-    const mid = (lo + hi) >> 1;
-    const x = a[lo];
-    const y = a[mid];
-    const z = a[hi];
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
-
 /**
  * scikit-image's _sigma_est_dwt: median(|d|) / Phi^-1(0.75) over the non-zero
  * coefficients d of a subband (numpy.median: mean of the middle two for an even
@@ -161,12 +132,7 @@ export function sigmaFromDetail(detail: Float64Array): number {
   let n = 0;
   for (let i = 0; i < detail.length; i++) if (detail[i] !== 0) abs[n++] = Math.abs(detail[i]);
   if (n === 0) return 0;
-  const k = n >> 1;
-  const upper = select(abs, n, k);
-  if (n % 2 === 1) return upper / MAD_TO_SIGMA;
-  let lower = -Infinity;
-  for (let i = 0; i < k; i++) if (abs[i] > lower) lower = abs[i];
-  return (lower + upper) / 2 / MAD_TO_SIGMA;
+  return medianInPlace(abs, n) / MAD_TO_SIGMA;
 }
 
 /** scikit-image's _bayes_thresh: sigma^2 / sqrt(max(mean(d^2) - sigma^2, eps)). */

@@ -7,6 +7,7 @@
  * that are exactly 0 are left out, as there), one value per colour channel. The DWT
  * is written out here so this file stands alone.
  */
+import { medianInPlace } from '../core/select.js';
 import { checkImage, colourChannels, type Image } from '../core/image.js';
 
 /** Daubechies-2 decomposition high-pass filter, as pywt.Wavelet('db2').dec_hi. */
@@ -138,48 +139,6 @@ export function diagonalDetail(
   return { coeffs, bad: outBad, width: lw, height: lh };
 }
 
-/** k-th smallest (0-based) of a[0..n), reordering a in place (Hoare's selection). */
-function select(a: Float64Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (hi > lo) {
-    const mid = (lo + hi) >> 1;
-    // median of three as the pivot
-    const x = a[lo];
-    const y = a[mid];
-    const z = a[hi];
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
-
-/** numpy.median of a[0..n): the mean of the two middle values when n is even. */
-function median(a: Float64Array, n: number): number {
-  const k = n >> 1;
-  const upper = select(a, n, k);
-  if (n % 2 === 1) return upper;
-  // after selection a[0..k) are all <= a[k]; the lower middle is their maximum
-  let lower = -Infinity;
-  for (let i = 0; i < k; i++) if (a[i] > lower) lower = a[i];
-  return (lower + upper) / 2;
-}
-
 /**
  * Noise standard deviation per colour channel (alpha excluded), on the image's value
  * scale. Masked and non-finite samples are left out: every coefficient they touch is
@@ -215,7 +174,7 @@ export function estimateSigma(image: Image): number[] {
       const v = Math.abs(abs[i]);
       if (v !== 0 && !(dd.bad && dd.bad[i])) abs[n++] = v;
     }
-    sigmas.push(n === 0 ? 0 : median(abs, n) / MAD_TO_SIGMA);
+    sigmas.push(n === 0 ? 0 : medianInPlace(abs, n) / MAD_TO_SIGMA);
   }
   return sigmas;
 }

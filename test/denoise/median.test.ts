@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createImage, type Channels, type Image } from '../../src/core/image.js';
 import { createRng } from '../../src/core/rng.js';
 import { psnr } from '../../src/metrics/index.js';
-import { denoiseMedian, MEDIAN_DENOISER, selectKth, type DenoiseMedianOptions } from '../../src/denoise/median.js';
+import { denoiseMedian, MEDIAN_DENOISER, type DenoiseMedianOptions } from '../../src/denoise/median.js';
+import { selectKth } from '../../src/core/select.js';
 import { diskOffsets } from '../../src/denoise/filters.js';
 import { randomImage, testPattern } from '../helpers/images.js';
 
