@@ -420,9 +420,17 @@ function unpackPlanes(image: Image, width: number, nc: number): Float32Array[] {
 const TILE_MODULE = import.meta.url;
 
 /**
+ * Grey pixels (colour counts 1.7 each) below which denoiseBm3dParallel runs in the calling
+ * thread unless `threads` is given: about a second of work on one core, less than
+ * starting workers for each of the two stages costs on a busy machine.
+ */
+export const BM3D_MIN_PIXELS_FOR_THREADS = 250_000;
+
+/**
  * denoiseBm3d on worker threads: each stage runs over full-width bands with
  * 2 * (searchWindow - 1) / 2 + 8 rows of context, and the result equals
- * denoiseBm3d's exactly (tested).
+ * denoiseBm3d's exactly (tested). With one thread, or without `threads` for an image
+ * under BM3D_MIN_PIXELS_FOR_THREADS, it runs in the calling thread.
  */
 export async function denoiseBm3dParallel(image: Image, options: DenoiseBm3dOptions, context: DenoiseContext = {}): Promise<Image> {
   const fn = 'denoiseBm3d';
@@ -430,9 +438,19 @@ export async function denoiseBm3dParallel(image: Image, options: DenoiseBm3dOpti
   const o = resolveBm3dOptions(fn, options);
   const prep = prepare(image, o);
   const { planes, width, height, cfg } = prep;
-  const threads = Math.max(1, Math.floor(context.threads ?? defaultThreads()));
-  const overlap = stageReach(cfg);
   const share = cfg.stage === 'hard' ? 1 : 0.4;
+  // without an explicit thread count, small jobs stay in the calling thread: fresh workers
+  // cost more than they save below about a second of work (same rule as filters.ts)
+  const work = width * height * (planes.length === 3 ? 1.7 : 1);
+  const threads = Math.max(1, Math.floor(context.threads ?? (work < BM3D_MIN_PIXELS_FOR_THREADS ? 1 : defaultThreads())));
+  if (threads === 1) {
+    const basic = runHard(planes, width, height, cfg, 0);
+    context.onProgress?.(share);
+    const result = cfg.stage === 'hard' ? basic : runWiener(planes, basic, width, height, cfg, 0);
+    context.onProgress?.(1);
+    return finish(image, prep, result);
+  }
+  const overlap = stageReach(cfg);
   const basicImage = await runTiled(
     packBands([planes], width, height),
     { moduleUrl: TILE_MODULE, exportName: 'bm3dTile', options: { pass: 'hard', cfg } satisfies Bm3dTileOptions },

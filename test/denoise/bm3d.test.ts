@@ -286,6 +286,8 @@ test('worker-thread bands equal the single-thread result exactly (grey and colou
     const tiled = await denoiseBm3dParallel(n, opts, { threads: 2, onProgress: (f) => (last = f) });
     assert.equal(maxAbsDiff(single.data, tiled.data), 0, JSON.stringify(opts));
     assert.equal(last, 1);
+    // without a thread count an image this small stays in the calling thread, same result
+    assert.equal(maxAbsDiff(single.data, (await denoiseBm3dParallel(n, opts)).data), 0);
   }
 });
 
