@@ -9,7 +9,6 @@
  *
  *   npx tsc -p tsconfig.json && node dist/bench/speed/noise/poisson.bench.js
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname } from 'node:path';
@@ -17,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { createImage } from '../../../src/core/image.js';
 import { addPoissonNoise } from '../../../src/noise/poisson.js';
 import { addPoissonGaussianNoise } from '../../../src/noise/poisson-gaussian.js';
+import { hugePageNote, runNumpy, seconds, type Row } from './harness.js';
 import { NOISE_DOCS_PATH, readNoiseResults, renderNoiseDocs } from '../../../scripts/gen-noise-docs.js';
 
 const COMMAND = 'node dist/bench/speed/noise/poisson.bench.js';
@@ -26,35 +26,6 @@ const HEIGHT = 4000;
 const ROUNDS = 5;
 const PEAKS = [10, 100, 10000];
 const TIMING = `best of ${ROUNDS} rounds, hush and numpy alternating, each case timed once per round after a warm-up`;
-
-interface Row {
-  what: string;
-  samples: number;
-  samplesPerSecond: number;
-  note?: string;
-}
-
-/**
- * numpy asks for transparent huge pages on large arrays (madvise); V8 does not, so where the
- * kernel gives them only on request, a new output buffer costs hush many more page faults.
- */
-function hugePageNote(): string[] {
-  try {
-    const mode = /\[(\w+)\]/.exec(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))?.[1];
-    if (mode !== 'madvise') return [];
-    return [
-      'Transparent huge pages are on request only (madvise) here: numpy requests them for large arrays and V8 does not, ' +
-        'so first writes to a new output buffer take many more page faults in hush than in numpy. ' +
-        'The cases that allocate a new image per call include that cost; the Float32Array.slice row, where present, measures it alone.',
-    ];
-  } catch {
-    return [];
-  }
-}
-
-function seconds(): number {
-  return Number(process.hrtime.bigint()) / 1e9;
-}
 
 /** One round of numpy timings: seconds per peak, each after its own warm-up call. */
 const NUMPY = `
@@ -70,16 +41,6 @@ for peak in ${JSON.stringify(PEAKS)}:
     t0 = time.perf_counter(); f(); out[str(peak)] = time.perf_counter() - t0
 print(json.dumps(out))
 `;
-
-function numpyRound(): Record<string, number | string> | string {
-  try {
-    const text = execFileSync('python3', ['-c', NUMPY], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
-    return JSON.parse(text) as Record<string, number | string>;
-  } catch (e) {
-    const msg = (e as { stderr?: string }).stderr ?? String(e);
-    return /No module named 'numpy'/.test(msg) ? 'python3 has no numpy' : `python3 -c failed: ${msg.trim().split('\n').pop()}`;
-  }
-}
 
 function main(): void {
   const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} logical CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GiB), ${os.platform()} ${os.arch()}`;
@@ -116,7 +77,7 @@ function main(): void {
       best[k] = Math.min(best[k], seconds() - t0);
     });
     if (skipped) continue;
-    const np = numpyRound();
+    const np = runNumpy(NUMPY);
     if (typeof np === 'string') {
       skipped = `numpy comparison (${np})`;
       continue;
