@@ -21,8 +21,8 @@ export interface ProgressOptions {
 }
 
 export interface Progress {
-  /** the fraction done, 0..1 (values going back are ignored) */
-  update(fraction: number): void;
+  /** the fraction done, 0..1 (values going back are ignored), and an optional detail shown after the ETA (loss, PSNR...) */
+  update(fraction: number, detail?: string): void;
   /** ends the display: the bar is completed and the line ended, if anything was shown */
   done(): void;
 }
@@ -59,17 +59,18 @@ export function createProgress(options: ProgressOptions): Progress {
   const pct = (): string => `${Math.floor(fraction * 100)}%`.padStart(4);
 
   return {
-    update(f: number): void {
+    update(f: number, detail?: string): void {
       if (finished || !Number.isFinite(f)) return;
+      const extra = detail ? ` ${detail}` : '';
       fraction = Math.min(1, Math.max(fraction, f));
       const t = now();
       if (t - t0 < delay) return;
       if (options.isTTY) {
         if (t - lastDraw < 100 && fraction < 1) return;
-        options.write(`\r${options.label} ${bar()} ${pct()} ${eta(t)}\x1b[K`);
+        options.write(`\r${options.label} ${bar()} ${pct()} ${eta(t)}${extra}\x1b[K`);
       } else {
         if (t - lastDraw < interval) return;
-        options.write(`${options.label}: ${pct().trim()} done, ${formatDuration((t - t0) / 1000)} elapsed, ${eta(t)}\n`);
+        options.write(`${options.label}: ${pct().trim()} done, ${formatDuration((t - t0) / 1000)} elapsed, ${eta(t)}${extra}\n`);
       }
       shown = true;
       lastDraw = t;

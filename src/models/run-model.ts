@@ -5,15 +5,17 @@
  * and denormalised; alpha and the no-data mask are carried through untouched.
  */
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
-import { HushError, invalidParameter } from '../core/errors.js';
+import { invalidParameter } from '../core/errors.js';
 import { checkImage, colourChannels, extractChannel, insertChannel, withData, type Image } from '../core/image.js';
 import { checkNumber, checkObject, checkOneOf } from '../core/validate.js';
 import { loadTfjs } from '../runtime/tfjs.js';
 import type { HushModel } from './hush-model.js';
 import { checkNormalization, normalize, type InputNormalization } from './normalization.js';
+import { CHANNEL_MODES, channelMismatch, type ChannelMode } from './channels.js';
 
-export const CHANNEL_MODES = ['strict', 'per-channel'] as const;
-export type ChannelMode = (typeof CHANNEL_MODES)[number];
+export { CHANNEL_MODES, channelMismatch, type ChannelMode };
+
+
 
 export interface RunModelOptions {
   /** how values are mapped before the network (default: the model's metadata, else none) */
@@ -24,20 +26,6 @@ export interface RunModelOptions {
   multiple?: number;
   /** 'per-channel': a grey model denoises each colour channel of an RGB image; 'strict' (default): channels must match */
   channelMode?: ChannelMode;
-}
-
-function describeChannels(n: number): string {
-  return n === 1 ? 'grey (1-channel)' : `RGB (${n}-channel)`;
-}
-
-/** `runModel: the model takes grey (1-channel) images but the image is RGB (3-channel); <hint>` */
-export function channelMismatch(fn: string, modelChannels: number, imageChannels: number, hint: string): HushError {
-  return new HushError('ERR_INVALID_PARAMETER', `${fn}: the model takes ${describeChannels(modelChannels)} images but the image is ${describeChannels(imageChannels)}; ${hint}`, {
-    param: 'image.channels',
-    expected: String(modelChannels),
-    received: imageChannels,
-    hint,
-  });
 }
 
 function isHushModel(m: unknown): m is HushModel {

@@ -14,7 +14,7 @@ await loadTfjs({ backend: 'wasm' });
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 test('every architecture file is in the registry under its file name, and every registry entry has a file', async () => {
-  const support = new Set(['index', 'registry', 'types', 'blocks', 'flops', 'normalization', 'hush-model', 'run-model', 'io', 'data-parallel', 'data-parallel-worker', 'shard-loss']);
+  const support = new Set(['index', 'registry', 'types', 'blocks', 'flops', 'normalization', 'hush-model', 'run-model', 'io', 'data-parallel', 'data-parallel-worker', 'shard-loss', 'channels']);
   const files = (await readdir(`${root}src/models`)).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).filter((f) => !support.has(f));
   assert.deepEqual([...files].sort(), [...MODEL_ARCHITECTURES].sort());
   for (const id of MODEL_ARCHITECTURES) assert.equal(MODEL_REGISTRY[id].id, id);

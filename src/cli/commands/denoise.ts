@@ -10,6 +10,7 @@ import type { ParamSpec } from '../../core/params.js';
 import { checkOneOf } from '../../core/validate.js';
 import { DENOISER_REGISTRY, DENOISERS, estimateImageSigma, type DenoiserInfo } from '../../denoise/index.js';
 import { DEFAULT_AUTO_CANDIDATES, denoiseAuto } from '../../denoise/auto.js';
+import { MODEL_FLAGS, MODEL_FLAG_NAMES, runWithModel } from './denoise-model.js';
 
 /** `patchSize` -> `patch-size`: flags are kebab-case, option names camelCase. */
 export function flagName(param: string): string {
@@ -134,7 +135,7 @@ export const spec: CommandSpec = {
   name: 'denoise',
   summary:
     'Denoise IN and write OUT. Without --method, hush chooses: it estimates the noise, calibrates the candidate methods on the image itself (self-supervised J-invariant loss, Noise2Self) and uses the one with the lowest loss.',
-  usage: 'hush denoise IN -o OUT [--method METHOD [method flags]] [--sigma S | --sigma255 S] [--threads N] [--json] [--force]',
+  usage: 'hush denoise IN -o OUT [--method METHOD [method flags]] [--sigma S | --sigma255 S] [--threads N] [--json] [--force]\n       hush denoise IN... -o OUT --model NAME|PATH [--runtime onnx|tfjs] [--tile 512 --overlap 32] [--threads N]',
   options: {
     output: { type: 'string', short: 'o', valueName: 'OUT', description: 'where to write the denoised image' },
     method: { type: 'string', short: 'm', valueName: 'METHOD', description: `denoiser: ${DENOISERS.join(', ') || '(none registered)'} (default: chosen automatically)` },
@@ -144,23 +145,65 @@ export const spec: CommandSpec = {
     candidates: { type: 'string', valueName: 'LIST', description: `automatic mode: methods to choose from, comma-separated (default: ${DEFAULT_AUTO_CANDIDATES.join(',')}, where available)` },
     budget: { type: 'string', valueName: 'SECONDS', description: 'automatic mode: time for calibration and denoising (default 15 s per megapixel, at least 1 s)' },
     json: { type: 'boolean', description: 'print the result as JSON (in automatic mode: every candidate and setting tried)' },
+    ...MODEL_FLAGS,
+    'self-supervised': { type: 'boolean', description: 'fit a small network on IN itself (no clean data), then denoise it; --method n2self|n2same|n2same-pro (default n2self), --budget (default 120s)' },
+    seed: { type: 'string', valueName: 'N', description: 'with --self-supervised: seed of the network and its training (default 1)' },
     ...methodOptions(),
     ...WRITE_OPTIONS,
     ...READ_OPTIONS,
   },
-  details: `Methods:\n${methodHelp()}\n\nA method that uses sigma gets it estimated from the image (Donoho-Johnstone wavelet MAD) unless --sigma or --sigma255 is given. No-data samples (FITS BLANK/NaN) are left as they are. Progress goes to stderr.`,
+  details: `With --model, IN may be several files, a folder or a glob; -o is then a folder, and a file that fails is reported at the end (exit status 1) without stopping the rest.\n\nMethods:\n${methodHelp()}\n\nA method that uses sigma gets it estimated from the image (Donoho-Johnstone wavelet MAD) unless --sigma or --sigma255 is given. No-data samples (FITS BLANK/NaN) are left as they are. Progress goes to stderr.`,
   examples: [
     'hush denoise noisy.png -o clean.png',
     'hush denoise noisy.png -o clean.png --json',
     'hush denoise noisy.png -o clean.png --method bm3d --sigma255 25',
     'hush denoise noisy.npy -o clean.npy --method nl-means --h 0.06 --patch-size 7',
     'hush denoise sky.fits -o sky-denoised.fits --threads 2',
+    'hush denoise noisy.png -o clean.png --model dncnn-grey-s25',
+    "hush denoise 'shots/*.tif' -o denoised/ --model runs/n2v/best --tile 256",
+    'hush denoise noisy.png -o clean.png --self-supervised --method n2same --budget 120s',
   ],
 };
 
+async function runSelfSupervised(values: ParsedArgs['values'], positionals: string[], io: CliIO): Promise<number> {
+  const { SELF_SUPERVISED_METHODS, denoiseSelfSupervised } = await import('../../training/self-supervised.js');
+  const { parseDuration } = await import('./train.js');
+  if (positionals.length !== 1) throw usageError(spec, `expected one input image, got ${positionals.length}`);
+  const allowed = new Set(['output', 'self-supervised', 'method', 'budget', 'seed', 'threads', 'json', 'force', 'help', 'verbose', ...Object.keys(READ_OPTIONS)]);
+  for (const k of Object.keys(values)) if (values[k] !== undefined && !allowed.has(k)) throw usageError(spec, `--${k} does not apply with --self-supervised`);
+  const inPath = positionals[0];
+  const out = outputPath(spec, values);
+  const method = checkOneOf('hush denoise --self-supervised', '--method', values.method ?? 'n2self', SELF_SUPERVISED_METHODS);
+  const budget = values.budget === undefined ? 120 : parseDuration(spec, 'budget', String(values.budget));
+  const seed = numberOption(spec, values, 'seed');
+  const threads = threadsFromFlags(spec, values);
+  const image = await readImage(inPath, readOptions(spec, values));
+  const progress = createProgress({ label: `denoise self-supervised ${method}`, write: io.stderr, isTTY: io.isTTY });
+  let r;
+  try {
+    r = await denoiseSelfSupervised(image, { method, budgetSeconds: budget, seed, threads, onProgress: (f, d) => progress.update(f, d) });
+  } finally {
+    progress.done();
+  }
+  checkFinite(method, image, r.image);
+  await writeImage(out, r.image, { ifExists: values.force ? 'overwrite' : 'error', protect: [inPath], history: [`hush denoise --self-supervised --method ${method}`] });
+  const report = { input: inPath, output: out, method, steps: r.steps, sigma: r.sigma, seconds: r.seconds };
+  io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : `denoised with a network fitted on the image itself (${method}, ${r.steps} steps, sigma ${short(r.sigma)} estimated); ${r.seconds.toFixed(1)} s -> ${out}\n`);
+  return 0;
+}
+
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(spec, argv);
-  if (positionals.length !== 1) throw usageError(spec, `expected one input image, got ${positionals.length}`);
+  if (values.model !== undefined) {
+    if (values.method !== undefined) throw usageError(spec, 'give --method (a classical denoiser) or --model (a network), not both');
+    const allowedWithModel = new Set(['output', 'model', 'threads', 'json', 'force', 'help', 'verbose', ...MODEL_FLAG_NAMES, ...Object.keys(READ_OPTIONS)]);
+    for (const k of Object.keys(values)) if (values[k] !== undefined && !allowedWithModel.has(k)) throw usageError(spec, `--${k} does not apply with --model`);
+    return runWithModel(spec, values, positionals, io, threadsFromFlags(spec, values));
+  }
+  if (values['self-supervised']) return runSelfSupervised(values, positionals, io);
+  if (values.seed !== undefined) throw usageError(spec, '--seed needs --self-supervised');
+  for (const k of MODEL_FLAG_NAMES) if (values[k] !== undefined) throw usageError(spec, `--${k} needs --model`);
+  if (positionals.length !== 1) throw usageError(spec, `expected one input image, got ${positionals.length} (several inputs, folders and globs work with --model)`);
   const inPath = positionals[0];
   const out = outputPath(spec, values);
   const method = values.method === undefined ? undefined : checkOneOf('hush denoise', '--method', values.method, DENOISERS as readonly string[]);

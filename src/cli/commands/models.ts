@@ -6,6 +6,7 @@
 import type { CommandSpec } from '../args.js';
 import { parseCommandArgs, usageError } from '../args.js';
 import type { CliIO } from '../main.js';
+import { BUILTIN_MODELS } from '../../runtime/denoise-model.js';
 import { checkOneOf } from '../../core/validate.js';
 
 export const spec: CommandSpec = {
@@ -44,7 +45,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   if (values.json) {
     const details = ids.length === 1 ? { params: MODEL_REGISTRY[ids[0]].params, presets: MODEL_REGISTRY[ids[0]].presets, reference: MODEL_REGISTRY[ids[0]].reference } : {};
-    io.stdout(`${JSON.stringify({ channels, models: rows, ...details }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ channels, models: rows, trained: BUILTIN_MODELS, ...details }, null, 2)}\n`);
     return 0;
   }
   const lines = [`Neural architectures (${channels === 1 ? 'grey' : 'RGB'}; FLOPs of one forward pass per input pixel):`, ''];
@@ -63,6 +64,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       lines.push(`  ${p.name.padEnd(16)}${range.padEnd(38)}${p.description}${p.default !== undefined ? ` (default ${String(p.default)})` : ''}`);
     }
     lines.push('', `presets: ${Object.entries(info.presets).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join('; ')}`);
+  }
+  if (ids.length > 1) {
+    lines.push('', 'Trained models shipped with hush (hush denoise IN -o OUT --model NAME):', '');
+    for (const m of BUILTIN_MODELS) lines.push(`  ${m.id.padEnd(19)}${m.summary}`);
   }
   io.stdout(`${lines.join('\n')}\n`);
   return 0;

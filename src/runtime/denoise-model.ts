@@ -1,0 +1,113 @@
+/**
+ * Denoising with a trained network, by name or path, on either runtime:
+ * - openModel('dncnn-grey-s25') opens a built-in model shipped in the package's
+ *   models/ folder; openModel('path/model.onnx') an exported ONNX model;
+ *   openModel('path/run/best') a hush tfjs model folder (or its model.json);
+ * - runtime 'onnx' (default, onnxruntime-node: the fast path) or 'tfjs' (the wasm
+ *   backend); a tfjs model opened with runtime 'onnx' is exported to ONNX in memory;
+ * - denoiseWithModel runs it over an image of any size in tiles (inferTiled), with
+ *   the model's normalisation applied and undone, NaN/no-data carried through.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { extname, join } from 'node:path';
+import { HushError, invalidParameter } from '../core/errors.js';
+import type { Image } from '../core/image.js';
+import { checkObject, checkOneOf } from '../core/validate.js';
+import type { HushModelMetadata } from '../models/hush-model.js';
+import { loadOnnxModel } from './onnx.js';
+import { inferTiled, type InferTiledOptions, type TileRunner } from './tiled.js';
+
+export const MODEL_RUNTIMES = ['onnx', 'tfjs'] as const;
+export type ModelRuntime = (typeof MODEL_RUNTIMES)[number];
+
+export interface BuiltinModel {
+  readonly id: string;
+  readonly summary: string;
+  /** folder name under models/ (tfjs model.json + weights.bin, and <id>.onnx beside it) */
+  readonly dir: string;
+}
+
+/** Models that ship with hush (trained by scripts/train-default-model.ts; see docs/models.md). */
+export const BUILTIN_MODELS: readonly BuiltinModel[] = [
+  { id: 'dncnn-grey-s25', summary: 'DnCNN (depth 12, width 48), grey, Gaussian noise sigma 25/255, Noise2True on Train400', dir: 'dncnn-grey-s25' },
+];
+
+/** The package's models/ folder. */
+export function builtinModelsDir(): string {
+  return fileURLToPath(new URL('../../../models/', import.meta.url));
+}
+
+export interface OpenModelOptions {
+  runtime?: ModelRuntime;
+  /** threads of the onnxruntime session (default: all cores, or HUSH_THREADS) */
+  threads?: number;
+}
+
+/** A model ready to run: a TileRunner with its metadata, to dispose when done. */
+export interface OpenedModel extends TileRunner {
+  readonly name: string;
+  readonly runtime: ModelRuntime;
+  readonly metadata?: HushModelMetadata;
+  dispose(): Promise<void>;
+}
+
+/** Where a model name or path points: an .onnx file or a tfjs model folder/model.json. */
+export function resolveModelPath(nameOrPath: string, runtime: ModelRuntime): { kind: 'onnx' | 'tfjs'; path: string } {
+  const builtin = BUILTIN_MODELS.find((m) => m.id === nameOrPath);
+  if (builtin) {
+    const dir = join(builtinModelsDir(), builtin.dir);
+    const onnx = join(dir, `${builtin.id}.onnx`);
+    if (runtime === 'onnx' && existsSync(onnx)) return { kind: 'onnx', path: onnx };
+    return { kind: 'tfjs', path: dir };
+  }
+  if (!existsSync(nameOrPath)) {
+    const names = BUILTIN_MODELS.map((m) => m.id).join(', ');
+    throw new HushError('ERR_INVALID_PARAMETER', `openModel: '${nameOrPath}' is neither a built-in model (${names}) nor an existing file or folder`, { param: 'model' });
+  }
+  if (extname(nameOrPath).toLowerCase() === '.onnx') return { kind: 'onnx', path: nameOrPath };
+  if (statSync(nameOrPath).isDirectory() || extname(nameOrPath).toLowerCase() === '.json') return { kind: 'tfjs', path: nameOrPath };
+  throw new HushError('ERR_INVALID_PARAMETER', `openModel: '${nameOrPath}' is not a model: give an .onnx file, a hush model folder (model.json + weights.bin) or a built-in name`, { param: 'model' });
+}
+
+/** Opens a built-in model by name, an .onnx file or a hush tfjs model, on the chosen runtime. */
+export async function openModel(nameOrPath: string, options: OpenModelOptions = {}): Promise<OpenedModel> {
+  const fn = 'openModel';
+  if (typeof nameOrPath !== 'string' || nameOrPath === '') throw invalidParameter(fn, 'nameOrPath', 'a built-in model name, an .onnx file or a model folder', nameOrPath);
+  const o = checkObject(fn, 'options', options) as OpenModelOptions;
+  const runtime = checkOneOf(fn, 'options.runtime', o.runtime ?? 'onnx', MODEL_RUNTIMES);
+  const where = resolveModelPath(nameOrPath, runtime);
+  if (where.kind === 'onnx' && runtime === 'tfjs') {
+    throw new HushError('ERR_INVALID_PARAMETER', `${fn}: '${nameOrPath}' is an ONNX model; run it with runtime 'onnx' (tfjs runs hush model folders)`, { param: 'options.runtime' });
+  }
+  if (where.kind === 'onnx') {
+    const m = await loadOnnxModel(where.path, { threads: o.threads });
+    return Object.assign(m, { name: nameOrPath, runtime: 'onnx' as const });
+  }
+  const { loadModel } = await import('../models/io.js');
+  const hush = await loadModel(where.path);
+  if (runtime === 'onnx') {
+    const { exportOnnx } = await import('../onnx/export.js');
+    const bytes = exportOnnx(hush);
+    hush.dispose();
+    const m = await loadOnnxModel(bytes, { threads: o.threads });
+    return Object.assign(m, { name: nameOrPath, runtime: 'onnx' as const });
+  }
+  const { tfjsTileRunner } = await import('./tfjs-tile-runner.js');
+  const runner = tfjsTileRunner(hush);
+  return {
+    ...runner,
+    run: runner.run.bind(runner),
+    name: nameOrPath,
+    runtime: 'tfjs',
+    metadata: hush.metadata,
+    dispose: async () => hush.dispose(),
+  };
+}
+
+export type DenoiseWithModelOptions = InferTiledOptions;
+
+/** Denoises `image` with an opened model, in tiles; returns a new Image. */
+export async function denoiseWithModel(image: Image, model: OpenedModel, options: DenoiseWithModelOptions = {}): Promise<Image> {
+  return inferTiled(image, model, options);
+}
