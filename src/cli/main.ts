@@ -26,6 +26,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   metrics: { summary: 'PSNR, SSIM and MSE of a test image against a reference', load: () => import('./commands/metrics.js') },
   info: { summary: 'size, channels, bit depth, value range and FITS header of an image', load: () => import('./commands/info.js') },
   convert: { summary: 'convert between PNG, JPEG, WebP, TIFF, FITS and NPY', load: () => import('./commands/convert.js') },
+  train: { summary: 'train a denoising network: supervised, Noise2Noise, or self-supervised from noisy images alone', load: () => import('./commands/train.js') },
   models: { summary: 'list the neural network architectures with parameter counts and FLOPs per pixel', load: () => import('./commands/models.js') },
 };
 

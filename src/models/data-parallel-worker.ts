@@ -3,9 +3,9 @@
  * computes the loss gradient of the shards it is sent, and takes new weights.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { LayersModel, Tensor } from '@tensorflow/tfjs';
+import type { LayersModel } from '@tensorflow/tfjs';
 import { loadTfjs, type TfjsBackend } from '../runtime/tfjs.js';
-import { shardLoss, type ShardLossSpec } from './shard-loss.js';
+import { modelShardLoss, type ShardLossSpec } from './shard-loss.js';
 import './layers/index.js';
 
 interface Init {
@@ -50,8 +50,7 @@ parentPort!.on('message', (msg: Msg) => {
         () =>
           tf.tidy(() => {
             const xs = s.inputs.map((x) => tf.tensor(x.data, x.shape));
-            const y = model.apply(xs.length === 1 ? xs[0] : xs, { training: true }) as Tensor;
-            return shardLoss(tf, y, tf.tensor(s.target.data, s.target.shape), s.mask ? tf.tensor(s.mask.data, s.mask.shape) : undefined, msg.loss);
+            return modelShardLoss(tf, model, xs, tf.tensor(s.target.data, s.target.shape), s.mask ? tf.tensor(s.mask.data, s.mask.shape) : undefined, msg.loss);
           }) as ReturnType<typeof tf.scalar>,
         vars,
       );

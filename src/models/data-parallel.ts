@@ -16,7 +16,7 @@ import type { LayersModel, Optimizer, Tensor } from '@tensorflow/tfjs';
 import { invalidParameter } from '../core/errors.js';
 import { checkNumber } from '../core/validate.js';
 import { loadTfjs, type Tfjs } from '../runtime/tfjs.js';
-import { shardLoss, type ShardLossSpec } from './shard-loss.js';
+import { modelShardLoss, type ShardLossSpec } from './shard-loss.js';
 
 export interface TrainBatch {
   /** network input(s), NHWC, concatenated over the batch */
@@ -145,8 +145,7 @@ export class DataParallelTrainer {
     const { value, grads } = tf.variableGrads(() =>
       tf.tidy(() => {
         const xs = own.inputs.map((x) => tf.tensor(x.data, x.shape));
-        const y = this.model.apply(xs.length === 1 ? xs[0] : xs, { training: true }) as Tensor;
-        return shardLoss(tf, y, tf.tensor(own.target.data, own.target.shape), own.mask ? tf.tensor(own.mask.data, own.mask.shape) : undefined, loss);
+        return modelShardLoss(tf, this.model, xs, tf.tensor(own.target.data, own.target.shape), own.mask ? tf.tensor(own.mask.data, own.mask.shape) : undefined, loss);
       }) as ReturnType<typeof tf.scalar>,
       trainable.map((t) => this.variableOf(t)),
     );

@@ -9,9 +9,12 @@
  * side's CPU time per step (all threads), which load from other jobs disturbs less
  * than wall time; writes JSON to bench/results/train-step.json.
  *
- *   npm run build && node dist/bench/speed/models/train-step.bench.js [--reps 5] [--python /usr/bin/python3] [--threads 1] [--quick]
+ *   npm run build && node dist/bench/speed/models/train-step.bench.js [--engine onnx|tfjs] [--reps 5] [--python /usr/bin/python3] [--threads N] [--quick]
  *
- * --threads N: hush trains data-parallel on N threads (default 1). --quick: depth 8 only.
+ * --engine onnx (default): hush's OnnxTrainer (onnxruntime-node, --threads default 2,
+ * as PyTorch), forward through the exported ONNX model; --engine tfjs: the wasm
+ * backend, data-parallel on --threads (default 1), forward through tfjs.
+ * --quick: depth 8 only.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -22,19 +25,24 @@ import type { Tensor } from '@tensorflow/tfjs';
 import { loadTfjs } from '../../../src/runtime/tfjs.js';
 import { countFlops, createModel } from '../../../src/models/index.js';
 import { DataParallelTrainer } from '../../../src/models/data-parallel.js';
+import { OnnxTrainer } from '../../../src/training/onnx-trainer.js';
+import { exportOnnx } from '../../../src/onnx/export.js';
+import { loadOnnxModel } from '../../../src/runtime/onnx.js';
 import { createRng } from '../../../src/core/rng.js';
 
 const { values } = parseArgs({
   options: {
     reps: { type: 'string', default: '5' },
     python: { type: 'string', default: '/usr/bin/python3' },
-    threads: { type: 'string', default: '1' },
+    threads: { type: 'string' },
+    engine: { type: 'string', default: 'onnx' },
     quick: { type: 'boolean', default: false },
     'torch-threads': { type: 'string', default: '2' },
   },
 });
 const reps = Number(values.reps);
-const threads = Number(values.threads);
+const engine = values.engine === 'tfjs' ? 'tfjs' : 'onnx';
+const threads = Number(values.threads ?? (engine === 'onnx' ? 2 : 1));
 const torchThreads = Number(values['torch-threads']);
 const BATCH = 16;
 const SIZE = 64;
@@ -106,7 +114,7 @@ const torch = new Torch(values.python as string);
 await torch.start();
 const machine = `${cpus().length} x ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 console.log(`machine: ${machine}`);
-console.log(`hush: tfjs ${tf.version.tfjs}, backend ${backend}, ${threads} thread(s); PyTorch ${String(torch.info.torch)}, ${String(torch.info.threads)} threads`);
+console.log(`hush: ${engine === 'onnx' ? `onnxruntime-node (OnnxTrainer), ${threads} intra-op thread(s)` : `tfjs ${tf.version.tfjs}, backend ${backend}, ${threads} thread(s)`}; PyTorch ${String(torch.info.torch)}, ${String(torch.info.threads)} threads`);
 console.log(`load average at start: ${load()}`);
 console.log(`command: node dist/bench/speed/models/train-step.bench.js ${process.argv.slice(2).join(' ')}`.trim());
 
@@ -116,18 +124,25 @@ for (const { depth, width } of configs) {
   const model = await createModel('dncnn', { depth, width, seed: 1 });
   const flopsForward = countFlops(model.model, SIZE, SIZE) * BATCH;
   const flopsStep = 3 * flopsForward;
-  const trainer = await DataParallelTrainer.create(model.model, tf.train.adam(1e-3), { threads });
+  const trainer = engine === 'tfjs' ? await DataParallelTrainer.create(model.model, tf.train.adam(1e-3), { threads }) : undefined;
+  const ortTrainer = engine === 'onnx' ? await OnnxTrainer.create(model.model, { threads, loss: 'l2' }) : undefined;
+  const onnxForward = engine === 'onnx' ? await loadOnnxModel(exportOnnx(model), { threads }) : undefined;
   const batch = () => ({ inputs: [input.slice()], inputShapes: [shape], target: target.slice(), targetShape: shape });
   const hushStep = async () => {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    await trainer.step(batch(), { kind: 'l2' });
+    if (ortTrainer) await ortTrainer.step({ input: input.slice(), target: target.slice(), shape }, 1e-3);
+    else await trainer!.step(batch(), { kind: 'l2' });
     const c = process.cpuUsage(c0);
     return { wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 };
   };
   const x = tf.tensor4d(input, shape as [number, number, number, number]);
-  const hushForward = () => {
+  const hushForward = async () => {
     const t0 = performance.now();
+    if (onnxForward) {
+      await onnxForward.run(input.slice(), BATCH, 1, SIZE, SIZE);
+      return performance.now() - t0;
+    }
     const y = model.model.predict(x) as Tensor;
     y.dataSync();
     y.dispose();
@@ -135,7 +150,7 @@ for (const { depth, width } of configs) {
   };
   // warm-up: XNNPACK operators, optimizer slots, PyTorch's allocator
   await hushStep();
-  hushForward();
+  await hushForward();
   await torch.run('train', depth, width, 2);
   await torch.run('forward', depth, width, 1);
   const h: number[] = [];
@@ -153,7 +168,7 @@ for (const { depth, width } of configs) {
     const t = await torch.run('train', depth, width, 1);
     p.push(...t.times);
     pc.push(...t.cpu);
-    hf.push(hushForward());
+    hf.push(await hushForward());
     pf.push(...(await torch.run('forward', depth, width, 1)).times);
   }
   const row = {
@@ -183,7 +198,9 @@ for (const { depth, width } of configs) {
   console.log(`  forward      hush ${row.hushForwardMs.toFixed(0).padStart(6)} ms (${row.hushForwardMpixPerS.toFixed(2)} MP/s)   PyTorch ${row.torchForwardMs.toFixed(0).padStart(6)} ms (${row.torchForwardMpixPerS.toFixed(2)} MP/s)   ratio ${row.forwardRatio.toFixed(2)}x`);
   console.log(`  load averages during: ${loads.join(' | ')}`);
   x.dispose();
-  await trainer.dispose();
+  await trainer?.dispose();
+  await ortTrainer?.dispose();
+  await onnxForward?.dispose();
   model.dispose();
 }
 torch.stop();
@@ -194,8 +211,8 @@ const out = {
   command: `node dist/bench/speed/models/train-step.bench.js ${process.argv.slice(2).join(' ')}`.trim(),
   date: new Date().toISOString(),
   machine,
-  hush: { tfjs: tf.version.tfjs, backend, threads },
+  hush: { engine, tfjs: tf.version.tfjs, backend, threads },
   torch: torch.info,
   results,
 };
-await writeFile(`bench/results/train-step${threads > 1 ? `-${threads}threads` : ''}.json`, `${JSON.stringify(out, null, 2)}\n`);
+await writeFile(`bench/results/train-step${engine === 'onnx' ? '-onnx' : threads > 1 ? `-${threads}threads` : ''}.json`, `${JSON.stringify(out, null, 2)}\n`);

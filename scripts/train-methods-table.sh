@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Trains every method of docs/results.md with the same architecture and budget and
+# evaluates each on ../shared/benchmarks/bsd68/sigma25. Resumable: run it again and
+# finished methods are skipped (their result JSON exists), a cut run resumes from its
+# checkpoint. Usage (from the repo root, after npm run build):
+#   scripts/train-methods-table.sh [STEPS] [METHOD:SEED ...]
+# Default: 3000 steps, n2n n2v n2self n2same n2same-pro at seed 1, then seeds 2 and 3
+# of n2same and n2same-pro. Logs in runs/table/*.log, results in bench/results/table-*.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+steps=${1:-3000}
+shift || true
+jobs=("$@")
+[ ${#jobs[@]} -eq 0 ] && jobs=(n2n:1 n2v:1 n2self:1 n2same:1 n2same-pro:1 n2same:2 n2same-pro:2 n2same:3 n2same-pro:3 n2true:1)
+mkdir -p runs/table bench/results
+for job in "${jobs[@]}"; do
+  m=${job%%:*}; seed=${job##*:}
+  name="$m-s$seed-$steps"
+  result="bench/results/table-$name.json"
+  [ -f "$result" ] && { echo "== $name: done ($result)"; continue; }
+  echo "== $name: training ($(date -u +%H:%M:%S))"
+  node bin/hush.js train --method "$m" --model dncnn --model-options depth=12,width=48 --data ../shared/datasets/Train400 \
+    --noise gaussian --sigma255 25 --steps "$steps" --batch 16 --patch 48 --val-split 0.02 --seed "$seed" \
+    --out "runs/table/$name" --resume --json > "runs/table/$name.train.json" 2> "runs/table/$name.log"
+  echo "== $name: evaluating ($(date -u +%H:%M:%S))"
+  node dist/bench/quality/models/evaluate.bench.js --model "runs/table/$name/best" --set bsd68 --out "$result.tmp" > "runs/table/$name.eval.log" 2>&1
+  mv "$result.tmp" "$result"
+  tail -3 "runs/table/$name.eval.log"
+done

@@ -1,0 +1,129 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main, type CliIO } from '../../src/cli/main.js';
+import { parseDuration, parseKeyValues, spec } from '../../src/cli/commands/train.js';
+import { writeImage } from '../../src/io/index.js';
+import { loadModel } from '../../src/models/io.js';
+import { addGaussianNoise } from '../../src/noise/index.js';
+import { testPattern, tempDir } from '../helpers/images.js';
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIO = { stdout: (s) => (out += s), stderr: (s) => (err += s), isTTY: false };
+  const code = await main(args, io);
+  return { code, out, err };
+}
+
+async function folders(dir: string): Promise<{ clean: string; noisy: string }> {
+  const clean = join(dir, 'clean');
+  const noisy = join(dir, 'noisy');
+  mkdirSync(clean);
+  mkdirSync(noisy);
+  for (let i = 0; i < 3; i++) {
+    const img = testPattern(40 + 4 * i, 36, 1);
+    await writeImage(join(clean, `${i}.png`), img);
+    await writeImage(join(noisy, `${i}.npy`), addGaussianNoise(img, { sigma: 0.1, seed: i }));
+  }
+  return { clean, noisy };
+}
+
+const small = ['--model', 'dncnn', '--model-options', 'depth=3,width=8,feature-norm=none', '--batch', '4', '--patch', '32', '--threads', '1'];
+
+test('hush train: n2true from clean folders with noise on the fly, then --resume continues to the new end', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { clean } = await folders(dir);
+    const out = join(dir, 'run');
+    const r = await cli(['train', '--method', 'n2true', ...small, '--data', clean, '--noise', 'gaussian', '--sigma255', '25', '--steps', '6', '--val-split', '0.34', '--validate-every', '3', '--out', out, '--json']);
+    assert.equal(r.code, 0, r.err);
+    const summary = JSON.parse(r.out) as { steps: number; bestPsnr: number; stopped: string };
+    assert.equal(summary.steps, 6);
+    assert.equal(summary.stopped, 'done');
+    assert.ok(Number.isFinite(summary.bestPsnr));
+    assert.match(r.err, /n2true on 2 clean item\(s\)/);
+    const best = await loadModel(join(out, 'best'));
+    assert.equal(best.metadata.training?.method, 'n2true');
+    assert.equal(best.metadata.noise?.model, 'gaussian');
+    assert.ok(existsSync(join(out, 'best', 'model.onnx')), 'the best model is also exported to ONNX');
+    assert.ok(readFileSync(join(out, 'curves.png')).subarray(1, 4).toString() === 'PNG', 'loss and PSNR curves drawn');
+    best.dispose();
+    assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').at(-1)!.includes('"step":6'), true);
+    // same settings: nothing left to do, the checkpoint is at the end
+    const again = await cli(['train', '--method', 'n2true', ...small, '--data', clean, '--noise', 'gaussian', '--sigma255', '25', '--steps', '6', '--val-split', '0.34', '--validate-every', '3', '--out', out, '--resume', '--json']);
+    assert.equal(again.code, 0, again.err);
+    // other settings: refused
+    const other = await cli(['train', '--method', 'n2true', ...small, '--data', clean, '--noise', 'gaussian', '--sigma255', '25', '--steps', '8', '--out', out, '--resume']);
+    assert.equal(other.code, 2);
+    assert.match(other.err, /made with other settings/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('hush train: self-supervised from noisy images alone, and pairs', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { clean, noisy } = await folders(dir);
+    const r = await cli(['train', '--method', 'n2v', ...small, '--noisy', noisy, '--steps', '3', '--out', join(dir, 'n2v')]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /trained dncnn with n2v \(onnx engine\): 3\/3 steps/);
+    assert.ok(existsSync(join(dir, 'n2v', 'best', 'model.json')));
+    const p = await cli(['train', '--method', 'n2true', ...small, '--noisy', noisy, '--clean', clean, '--steps', '2', '--out', join(dir, 'pairs')]);
+    assert.equal(p.code, 0, p.err);
+  } finally {
+    cleanup();
+  }
+});
+
+test('hush train: usage errors name the problem', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { clean, noisy } = await folders(dir);
+    const cases: [string[], RegExp][] = [
+      [['train', '--data', clean, '--out', dir], /missing --method \(one of n2true, n2n, n2self, n2v, n2same, n2same-pro, gan\)/],
+      [['train', '--method', 'n2tru', '--data', clean, '--out', dir], /Did you mean 'n2true'\?/],
+      [['train', '--method', 'n2true', '--data', clean, '--out', dir], /--data holds clean images: give --noise MODEL/],
+      [['train', '--method', 'n2true', '--noisy', noisy, '--out', dir], /--method n2true cannot train from noisy data/],
+      [['train', '--method', 'n2true', '--data', clean, '--noise', 'gaussian', '--sigma255', '25', '--stride', '3', '--out', dir], /--stride does not apply to --method n2true/],
+      [['train', '--method', 'n2v', '--noisy', noisy, '--out', dir, '--budget', 'soon'], /expected a duration like 90s, 20m or 2h for --budget/],
+      [['train', '--method', 'n2v', '--noisy', join(dir, 'nothing-here'), '--out', dir], /'.*nothing-here' does not exist/],
+      [['train', '--method', 'n2v', '--noisy', noisy], /missing --out DIR/],
+      [['train', '--method', 'n2v', ...small.slice(0, 4), '--noisy', noisy, '--patch', '64', '--out', dir], /smaller than the 64x64 patches; use a smaller --patch/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await cli(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+      assert.match(r.err, re);
+    }
+  } finally {
+    cleanup();
+  }
+});
+
+test('hush train --method gan: from clean data; the VGG file or --feature-weight 0 is required', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { clean } = await folders(dir);
+    const common = ['train', '--method', 'gan', '--channels', '1', '--data', clean, '--noise', 'gaussian', '--sigma255', '25', '--patch', '32', '--batch', '2', '--steps', '2'];
+    const missing = await cli([...common, '--out', join(dir, 'g0')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /--method gan needs --vgg FILE for its feature loss/);
+    const r = await cli([...common, '--feature-weight', '0', '--model-options', 'width=4,residual-blocks=1', '--out', join(dir, 'g1'), '--json']);
+    assert.equal(r.code, 0, r.err);
+    assert.equal((JSON.parse(r.out) as { steps: number }).steps, 2);
+    assert.ok(existsSync(join(dir, 'g1', 'best', 'model.onnx')));
+  } finally {
+    cleanup();
+  }
+});
+
+test('train flag parsers', () => {
+  assert.deepEqual(parseKeyValues(spec, 'x', 'depth=12, width=48,feature-norm=none,flag=true'), { depth: 12, width: 48, featureNorm: 'none', flag: true });
+  assert.equal(parseDuration(spec, 'budget', '90s'), 90);
+  assert.equal(parseDuration(spec, 'budget', '20m'), 1200);
+  assert.equal(parseDuration(spec, 'budget', '2h'), 7200);
+  assert.equal(parseDuration(spec, 'budget', '15'), 15);
+});

@@ -1,0 +1,121 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createModel } from '../../src/models/hush-model.js';
+import { loadModel } from '../../src/models/io.js';
+import { fit, learningRate, type FitOptions } from '../../src/training/fit.js';
+import { TRAINING_METHODS } from '../../src/training/methods/index.js';
+import type { TrainImage } from '../../src/training/data.js';
+import { makeFixture } from '../models/fixture.js';
+
+function images(count: number, size: number): TrainImage[] {
+  const f = makeFixture(count, size, 1, 0, 11);
+  return Array.from({ length: count }, (_, i) => ({ data: f.clean.slice(i * size * size, (i + 1) * size * size), width: size, height: size, channels: 1 as const, file: `fixture-${i}` }));
+}
+
+const tiny = () => createModel('dncnn', { channels: 1, depth: 3, width: 8, featureNorm: 'none', seed: 3 });
+
+function base(out: string, extra: Partial<FitOptions> = {}): FitOptions {
+  const sets = images(6, 24).map((t) => [t]);
+  return { method: 'n2true', dataKind: 'clean', sets, noise: { model: 'gaussian', sigma: 0.1 }, sigma: 0.1, steps: 12, batchSize: 4, patchSize: 16, lr: 3e-3, seed: 5, threads: 1, out, checkpointEvery: 4, validateEvery: 1000, ...extra };
+}
+
+test('learning-rate schedules', () => {
+  assert.equal(learningRate('constant', 1e-3, 50, 100), 1e-3);
+  assert.equal(learningRate('cosine', 1e-3, 0, 100), 1e-3);
+  assert.ok(Math.abs(learningRate('cosine', 1e-3, 100, 100) - 1e-5) < 1e-12);
+  assert.equal(learningRate('step', 1e-3, 49, 100), 1e-3);
+  assert.ok(Math.abs(learningRate('step', 1e-3, 60, 100) - 1e-4) < 1e-15);
+  assert.ok(Math.abs(learningRate('step', 1e-3, 80, 100) - 1e-5) < 1e-15);
+});
+
+test('every method trains a few steps from clean data with a falling loss', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hush-fit-'));
+  try {
+    for (const method of TRAINING_METHODS) {
+      const model = await tiny();
+      const losses: number[] = [];
+      // a validation pass per 10 steps checks that runModel-based validation works for every method
+      const sets = images(6, 32).map((t) => [t]);
+      await fit(model, { ...base(join(dir, method), { method, sets, steps: 40, batchSize: 8, patchSize: 28, lr: 1e-2, validateEvery: 20, reportEvery: 1 }), validation: [{ clean: images(1, 24)[0], noisy: { ...images(1, 24)[0] } }], onProgress: (p) => losses.push(p.loss) });
+      const lines = (await readFile(join(dir, method, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss: number });
+      assert.equal(lines.length, 40, method);
+      assert.equal(lines.at(-1)!.step, 40, method);
+      const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+      const first = mean(losses.slice(0, 8));
+      const last = mean(losses.slice(-8));
+      assert.ok(last < first, `${method}: mean loss of the first 8 steps ${first}, of the last 8 ${last}`);
+      const best = await loadModel(join(dir, method, 'best'));
+      assert.equal(best.metadata.training?.method, method);
+      best.dispose();
+      model.dispose();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+for (const engine of ['onnx', 'tfjs'] as const) {
+test(`resume after a stop at step k ends with the same weights as an uninterrupted run (${engine} engine)`, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hush-resume-'));
+  try {
+    const a = await tiny();
+    await fit(a, { ...base(join(dir, 'straight')), engine });
+    const b = await tiny();
+    const first = await fit(b, { ...base(join(dir, 'resumed')), stopAfter: 5, resume: true, engine });
+    assert.equal(first.stopped, 'stopAfter');
+    b.dispose();
+    // a fresh model object, as after a kill: everything comes from the checkpoint
+    const c = await tiny();
+    const second = await fit(c, { ...base(join(dir, 'resumed')), resume: true, engine });
+    assert.equal(second.steps, 12);
+    assert.equal(second.engine, engine);
+    const wa = a.model.getWeights().map((t) => Array.from(t.dataSync()));
+    const wc = c.model.getWeights().map((t) => Array.from(t.dataSync()));
+    assert.deepEqual(wc, wa);
+    // a resume with other settings is refused, not silently mixed
+    await assert.rejects(fit(await tiny(), { ...base(join(dir, 'resumed')), seed: 6, resume: true }), /was made with other settings/);
+    a.dispose();
+    c.dispose();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+}
+
+test('engines: auto trains DnCNN on onnxruntime (Noise2Same too) and a U-net on tfjs; both engines reach similar losses', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hush-engine-'));
+  try {
+    const losses: Record<string, number> = {};
+    for (const engine of ['auto', 'tfjs'] as const) {
+      const m = await tiny();
+      const r = await fit(m, { ...base(join(dir, engine)), steps: 30, engine });
+      assert.equal(r.engine, engine === 'auto' ? 'onnx' : 'tfjs');
+      losses[engine] = r.finalLoss;
+      m.dispose();
+    }
+    // the same steps on the same batches: the engines differ only by float rounding
+    assert.ok(Math.abs(losses.auto - losses.tfjs) < 0.05 * losses.tfjs, JSON.stringify(losses));
+    const m = await tiny();
+    const r = await fit(m, { ...base(join(dir, 'n2same')), method: 'n2same', dataKind: 'noisy', noise: undefined, steps: 2 });
+    assert.equal(r.engine, 'onnx');
+    m.dispose();
+    const unet = await createModel('unet', { preset: 'baby', channels: 1, seed: 1 });
+    const u = await fit(unet, { ...base(join(dir, 'unet')), steps: 2 });
+    assert.equal(u.engine, 'tfjs');
+    await assert.rejects(fit(unet, { ...base(join(dir, 'unet-onnx')), steps: 2, engine: 'onnx' }), /the onnx engine cannot train this \(.*\); use engine 'tfjs' or 'auto'/);
+    unet.dispose();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad settings: clear messages', async () => {
+  const m = await tiny();
+  await assert.rejects(fit(m, { ...base('/tmp/unused'), method: 'n2true', dataKind: 'noisy' }), /n2true cannot train from noisy data; it takes clean, noisy-clean/);
+  await assert.rejects(fit(m, { ...base('/tmp/unused'), noise: undefined }), /options\.noise/);
+  await assert.rejects(fit(m, { ...base('/tmp/unused'), patchSize: 64 }), /smaller than the 64x64 patches/);
+  m.dispose();
+});
