@@ -16,6 +16,7 @@ import type { Image } from '../core/image.js';
 import { checkObject, checkOneOf } from '../core/validate.js';
 import type { HushModelMetadata } from '../models/hush-model.js';
 import { loadOnnxModel } from './onnx.js';
+import { jInvariantDenoise, jInvariantFromMetadata, type JInvariantReplacement } from './j-invariant.js';
 import { inferTiled, type InferTiledOptions, type TileRunner } from './tiled.js';
 
 export const MODEL_RUNTIMES = ['onnx', 'tfjs'] as const;
@@ -105,9 +106,37 @@ export async function openModel(nameOrPath: string, options: OpenModelOptions = 
   };
 }
 
-export type DenoiseWithModelOptions = InferTiledOptions;
+export interface DenoiseWithModelOptions extends InferTiledOptions {
+  /**
+   * J-invariant inference (stride^2 masked passes, see j-invariant.ts): true uses the
+   * stride and replacement the model was trained with (else 4, 'interpolate'), false a
+   * single pass. Default: what the model's metadata asks for (Noise2Self models
+   * trained with inference 'j-invariant'), else a single pass.
+   */
+  jInvariant?: boolean | { stride?: number; replacement?: JInvariantReplacement };
+}
 
 /** Denoises `image` with an opened model, in tiles; returns a new Image. */
 export async function denoiseWithModel(image: Image, model: OpenedModel, options: DenoiseWithModelOptions = {}): Promise<Image> {
-  return inferTiled(image, model, options);
+  const { jInvariant, ...tiled } = options;
+  const fromModel = jInvariantFromMetadata(model.metadata);
+  const ji =
+    jInvariant === undefined ? fromModel
+    : jInvariant === false ? undefined
+    : { stride: fromModel?.stride ?? 4, replacement: fromModel?.replacement ?? ('interpolate' as const), ...(jInvariant === true ? {} : (checkObject('denoiseWithModel', 'options.jInvariant', jInvariant) as { stride?: number; replacement?: JInvariantReplacement })) };
+  if (!ji) return inferTiled(image, model, tiled);
+  const passes = (ji.stride ?? 4) ** 2;
+  let pass = 0;
+  return jInvariantDenoise(
+    image,
+    async (masked) => {
+      const res = await inferTiled(masked, model, {
+        ...tiled,
+        onProgress: tiled.onProgress && ((f, t) => tiled.onProgress?.((pass + f) / passes, t)),
+      });
+      pass++;
+      return res;
+    },
+    { ...ji, signal: tiled.signal },
+  );
 }

@@ -5,7 +5,7 @@
  * image. The model runs through the product path (openModel + denoiseWithModel,
  * onnxruntime by default).
  *
- *   npm run build && node dist/bench/quality/models/evaluate.bench.js --model runs/x/best [--set bsd68] [--sigma 25] [--runtime onnx] [--limit N] [--out results.json]
+ *   npm run build && node dist/bench/quality/models/evaluate.bench.js --model runs/x/best [--set bsd68] [--sigma 25] [--runtime onnx] [--inference auto|single|j-invariant] [--limit N] [--out results.json]
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     limit: { type: 'string' },
     out: { type: 'string' },
     label: { type: 'string' },
+    inference: { type: 'string', default: 'auto' },
   },
 });
 if (!values.model) throw new Error('--model is required');
@@ -65,7 +66,7 @@ for (const it of items) {
   const npy = decodeNpy(new Uint8Array(await readFile(join(SHARED, it.noisy))), { file: it.noisy });
   const noisy = createImage(clean.width, clean.height, 1, npy.data);
   const t = performance.now();
-  const out = await denoiseWithModel(noisy, model);
+  const out = await denoiseWithModel(noisy, model, { jInvariant: values.inference === 'auto' ? undefined : values.inference === 'j-invariant' });
   const seconds = (performance.now() - t) / 1000;
   const r = {
     name: it.name,
@@ -92,6 +93,6 @@ const summary: EvaluationSummary = {
 console.log(`mean over ${rows.length}: PSNR ${summary.psnr.toFixed(3)} dB (uint8 ${summary.psnrUint8.toFixed(3)}), SSIM ${summary.ssim.toFixed(4)} (uint8 ${summary.ssimUint8.toFixed(4)}), ${summary.secondsPerImage.toFixed(2)} s/image`);
 if (values.out) {
   await mkdir(dirname(values.out), { recursive: true });
-  await writeFile(values.out, JSON.stringify({ bench: 'evaluate', label: values.label, command, date: new Date().toISOString(), model: values.model, training: model.metadata?.training, summary, rows }, null, 2));
+  await writeFile(values.out, JSON.stringify({ bench: 'evaluate', label: values.label, command, date: new Date().toISOString(), model: values.model, training: model.metadata?.training, inference: values.inference, summary, rows }, null, 2));
   console.log(`wrote ${values.out}`);
 }

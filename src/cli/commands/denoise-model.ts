@@ -19,6 +19,8 @@ import { BUILTIN_MODELS, MODEL_RUNTIMES, denoiseWithModel, openModel, type Model
 import { DEFAULT_TILE_OVERLAP, DEFAULT_TILE_SIZE } from '../../runtime/tiled.js';
 import { CHANNEL_MODES, type ChannelMode } from '../../models/run-model.js';
 
+export const INFERENCE_MODES = ['auto', 'single', 'j-invariant'] as const;
+
 export const MODEL_FLAGS: OptionTable = {
   model: { type: 'string', valueName: 'NAME|PATH', description: `denoise with a network: a built-in model (${BUILTIN_MODELS.map((m) => m.id).join(', ')}), an .onnx file or a hush model folder` },
   runtime: { type: 'string', valueName: 'R', description: `with --model: ${MODEL_RUNTIMES.join('|')} (default onnx)` },
@@ -26,6 +28,7 @@ export const MODEL_FLAGS: OptionTable = {
   overlap: { type: 'string', valueName: 'N', description: `with --model: tile overlap in pixels (default ${DEFAULT_TILE_OVERLAP})` },
   'exposure-ratio': { type: 'string', valueName: 'R', description: 'with --model: the exposure-time ratio, for models conditioned on it (unet astro)' },
   'channel-mode': { type: 'string', valueName: 'M', description: `with --model: ${CHANNEL_MODES.join('|')} (per-channel: a grey model on each channel of an RGB image)` },
+  inference: { type: 'string', valueName: 'I', description: `with --model: ${INFERENCE_MODES.join('|')} (j-invariant: stride^2 masked passes, the default for Noise2Self models)` },
 };
 
 export const MODEL_FLAG_NAMES = Object.keys(MODEL_FLAGS);
@@ -49,6 +52,8 @@ export async function runWithModel(spec: CommandSpec, values: ParsedArgs['values
   const tileOverlap = numberOption(spec, values, 'overlap');
   const exposureRatio = numberOption(spec, values, 'exposure-ratio');
   const channelMode = values['channel-mode'] === undefined ? undefined : (checkOneOf('hush denoise', '--channel-mode', values['channel-mode'], CHANNEL_MODES) as ChannelMode);
+  const inference = checkOneOf('hush denoise', '--inference', values.inference ?? 'auto', INFERENCE_MODES);
+  const jInvariant = inference === 'auto' ? undefined : inference === 'j-invariant';
   const out = stringOption(values, 'output');
   if (!out) throw usageError(spec, 'missing -o OUT (a file, or a folder for several inputs)');
   if (positionals.length === 0) throw usageError(spec, 'expected an input image, a folder or a glob');
@@ -86,6 +91,7 @@ export async function runWithModel(spec: CommandSpec, values: ParsedArgs['values
           tileOverlap,
           exposureRatio,
           channelMode,
+          jInvariant,
           onProgress: (f) => progress.update((i + f) / inputs.length, batch ? `${i + 1}/${inputs.length} ${basename(file)}` : undefined),
         });
         await writeImage(dest, result, { ifExists: values.force ? 'overwrite' : 'error', protect: [file], history: [`hush denoise --model ${name}`] });

@@ -1,6 +1,9 @@
 /**
  * Noise2Self: per batch one of the w^2 grid masks (or a random mask of density
  * 1/w^2), masked pixels replaced ('interpolate' or 'zero'), loss on the mask only.
+ * The model is recorded to denoise J-invariantly by default (runtime/j-invariant.ts):
+ * run in one pass, a network that only ever got a loss on masked pixels can stay
+ * close to the identity on unmasked ones.
  */
 import { applyMask, gridMask, randomMask } from '../masking.js';
 import type { TrainingMethodInfo } from './types.js';
@@ -15,6 +18,13 @@ export const N2SELF: TrainingMethodInfo = {
     { name: 'stride', type: 'number', default: 4, integer: true, min: 2, max: 16, description: 'grid mask stride w (w^2 masks)' },
     { name: 'masks', type: 'enum', choices: ['grid', 'random'], default: 'grid', description: 'grid masks or random masks of density 1/w^2' },
     { name: 'replacement', type: 'enum', choices: ['interpolate', 'zero'], default: 'interpolate', description: 'what masked pixels become' },
+    {
+      name: 'inference',
+      type: 'enum',
+      choices: ['j-invariant', 'single'],
+      default: 'j-invariant',
+      description: "how the trained model denoises (validation included): 'j-invariant' (stride^2 masked passes, each pixel from the pass that masked it) or one pass",
+    },
   ],
   batch(ctx, o) {
     const stride = o.stride as number;

@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createImage, withData, type Image } from '../../src/core/image.js';
+import { createRng } from '../../src/core/rng.js';
+import { jInvariantDenoise, jInvariantFromMetadata } from '../../src/runtime/j-invariant.js';
+import type { HushModelMetadata } from '../../src/models/hush-model.js';
+
+function randomImage(w: number, h: number, c: 1 | 2 | 3 | 4, seed: number): Image {
+  const rng = createRng(seed);
+  return createImage(w, h, c, Float32Array.from({ length: w * h * c }, () => rng.next()));
+}
+
+/** a 3x3 box blur with clamped borders, alpha (2/4 channels) passed through */
+async function boxBlur(im: Image): Promise<Image> {
+  const { width: w, height: h, channels: c } = im;
+  const colour = c === 2 || c === 4 ? c - 1 : c;
+  const out = im.data.slice();
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let k = 0; k < colour; k++) {
+        let s = 0;
+        for (let dy = -1; dy <= 1; dy++)
+          for (let dx = -1; dx <= 1; dx++) {
+            const yy = Math.min(h - 1, Math.max(0, y + dy));
+            const xx = Math.min(w - 1, Math.max(0, x + dx));
+            s += im.data[(yy * w + xx) * c + k];
+          }
+        out[(y * w + x) * c + k] = s / 9;
+      }
+  return withData(im, out);
+}
+
+test('J-invariant: the output at a pixel does not depend on that pixel (any stride, grey and RGB)', async () => {
+  for (const [stride, c] of [[4, 1], [3, 3], [2, 1]] as const) {
+    const im = randomImage(13, 11, c, 7);
+    const base = await jInvariantDenoise(im, boxBlur, { stride });
+    for (const [y, x] of [[0, 0], [5, 6], [10, 12], [4, 3]]) {
+      const changed = im.data.slice();
+      for (let k = 0; k < c; k++) changed[(y * 13 + x) * c + k] += 5;
+      const res = await jInvariantDenoise(withData(im, changed), boxBlur, { stride });
+      for (let k = 0; k < c; k++) assert.equal(res.data[(y * 13 + x) * c + k], base.data[(y * 13 + x) * c + k], `stride ${stride}, pixel ${y},${x}`);
+      // while the single pass does depend on it
+      const single = await boxBlur(withData(im, changed));
+      assert.notEqual(single.data[(y * 13 + x) * c], (await boxBlur(im)).data[(y * 13 + x) * c]);
+    }
+  }
+});
+
+test("J-invariant: an identity network returns the Noise2Self neighbour mean ('interpolate') or zeros", async () => {
+  const im = randomImage(9, 8, 1, 3);
+  const identity = async (m: Image) => m;
+  const interp = await jInvariantDenoise(im, identity, { stride: 4 });
+  const k = [0.5, 1, 0.5, 1, 0, 1, 0.5, 1, 0.5];
+  for (let y = 1; y < 7; y++)
+    for (let x = 1; x < 8; x++) {
+      let v = 0;
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) v += (k[(dy + 1) * 3 + dx + 1] / 6) * im.data[(y + dy) * 9 + x + dx];
+      assert.ok(Math.abs(interp.data[y * 9 + x] - v) < 1e-6, `${y},${x}`);
+    }
+  const zero = await jInvariantDenoise(im, identity, { stride: 3, replacement: 'zero' });
+  assert.ok(zero.data.every((v) => v === 0));
+});
+
+test('J-invariant: alpha is carried through; progress per pass; tiny images; bad options refused', async () => {
+  const im = randomImage(6, 5, 4, 11);
+  const seen: number[] = [];
+  const res = await jInvariantDenoise(im, boxBlur, { stride: 2, onProgress: (f) => seen.push(f) });
+  assert.deepEqual(seen, [0.25, 0.5, 0.75, 1]);
+  for (let p = 0; p < 30; p++) assert.equal(res.data[p * 4 + 3], im.data[p * 4 + 3]);
+  const one = await jInvariantDenoise(randomImage(1, 1, 1, 2), async (m) => m, { stride: 4 });
+  assert.equal(one.data.length, 1);
+  assert.ok(Number.isFinite(one.data[0]));
+  await assert.rejects(jInvariantDenoise(im, boxBlur, { stride: 0 }), /options\.stride/);
+  await assert.rejects(jInvariantDenoise(im, boxBlur, { replacement: 'noise' as 'zero' }), /options\.replacement/);
+  await assert.rejects(jInvariantDenoise(im, async () => randomImage(2, 2, 4, 1)), /returning a 6x5x4 image/);
+});
+
+test('J-invariant inference comes from the metadata of Noise2Self models only', () => {
+  const meta = (method: string, methodOptions: Record<string, unknown>) => ({ training: { method, methodOptions } }) as unknown as HushModelMetadata;
+  assert.deepEqual(jInvariantFromMetadata(meta('n2self', { inference: 'j-invariant', stride: 3, replacement: 'zero' })), { stride: 3, replacement: 'zero' });
+  assert.equal(jInvariantFromMetadata(meta('n2self', { inference: 'single', stride: 3 })), undefined);
+  // models trained before the option existed were single-pass
+  assert.equal(jInvariantFromMetadata(meta('n2self', { stride: 4 })), undefined);
+  assert.equal(jInvariantFromMetadata(meta('n2v', { inference: 'j-invariant' })), undefined);
+  assert.equal(jInvariantFromMetadata(undefined), undefined);
+});
