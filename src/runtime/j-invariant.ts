@@ -31,15 +31,16 @@ export interface JInvariantOptions {
 }
 
 /**
- * The inference a model's metadata asks for: J-invariant for Noise2Self models trained
- * with `inference: 'j-invariant'` (their default), with the stride and replacement of
- * their training; undefined (single pass) otherwise.
+ * The inference a model's metadata asks for: J-invariant for Noise2Self models unless
+ * trained with `inference: 'single'`, with the stride and replacement of their
+ * training; undefined (single pass) for every other model.
  */
 export function jInvariantFromMetadata(metadata: HushModelMetadata | undefined): { stride: number; replacement: JInvariantReplacement } | undefined {
   const t = metadata?.training;
   if (!t || t.method !== 'n2self') return undefined;
   const o = (t.methodOptions ?? {}) as Record<string, unknown>;
-  if (o.inference !== 'j-invariant') return undefined;
+  // 'j-invariant' is the method's default, so models that do not say are taken as J-invariant too
+  if (o.inference === 'single') return undefined;
   const stride = typeof o.stride === 'number' ? o.stride : 4;
   const replacement = o.replacement === 'zero' ? 'zero' : 'interpolate';
   return { stride, replacement };
@@ -48,8 +49,9 @@ export function jInvariantFromMetadata(metadata: HushModelMetadata | undefined):
 /**
  * Runs `denoise` stride^2 times on masked copies of `image` and keeps each output
  * pixel from the pass that masked it. Alpha channels (2 and 4 channels) are carried
- * through from the input untouched; missing samples (image.mask) are left to
- * `denoise`, which sees them in every pass.
+ * through from the input untouched. Missing samples (image.mask, NaN) stay missing in
+ * every pass (`denoise` sees them as such), are left out of the neighbour means, and
+ * come back as they were.
  */
 export async function jInvariantDenoise(image: Image, denoise: (masked: Image) => Promise<Image>, options: JInvariantOptions = {}): Promise<Image> {
   const fn = 'jInvariantDenoise';
@@ -59,6 +61,11 @@ export async function jInvariantDenoise(image: Image, denoise: (masked: Image) =
   const colour = c === 2 || c === 4 ? c - 1 : c;
   const shape = { n: 1, h, w, c };
   const out = new Float32Array(image.data);
+  // samples without data (image.mask, NaN, infinite): never used to fill a masked pixel, and given back as they were
+  let missing: Uint8Array | undefined;
+  for (let s = 0; s < image.data.length; s++) {
+    if (image.mask?.[s] || !Number.isFinite(image.data[s])) (missing ??= new Uint8Array(image.data.length))[s] = 1;
+  }
   const rng = createRng(0); // unused by 'interpolate' and 'zero'
   const passes = stride * stride;
   let done = 0;
@@ -70,7 +77,7 @@ export async function jInvariantDenoise(image: Image, denoise: (masked: Image) =
         continue;
       }
       const mask = gridMask(shape, stride, i, j);
-      const masked = applyMask(image.data, mask, shape, replacement, rng);
+      const masked = missing ? replaceSkippingMissing(image.data, mask, missing, w, h, c, replacement) : applyMask(image.data, mask, shape, replacement, rng);
       // alpha is not an input to mask
       if (colour < c) for (let p = 0; p < w * h; p++) masked[p * c + colour] = image.data[p * c + colour];
       const input: Image = { ...createImage(w, h, c, masked), ...(image.mask ? { mask: image.mask } : {}), ...(image.source ? { source: image.source } : {}) };
@@ -81,10 +88,56 @@ export async function jInvariantDenoise(image: Image, denoise: (masked: Image) =
       for (let y = i; y < h; y += stride)
         for (let x = j; x < w; x += stride) {
           const o = (y * w + x) * c;
-          for (let k = 0; k < colour; k++) out[o + k] = res.data[o + k];
+          for (let k = 0; k < colour; k++) if (!missing?.[o + k]) out[o + k] = res.data[o + k];
         }
       done++;
       options.onProgress?.(done / passes);
     }
   return withData(image, out);
+}
+
+const KERNEL = [0.5, 1, 0.5, 1, 0, 1, 0.5, 1, 0.5];
+
+/** The masked pixels replaced from valid neighbours only (the kernel renormalised); the channel's valid mean where none is valid. */
+function replaceSkippingMissing(data: Float32Array, mask: Float32Array, missing: Uint8Array, w: number, h: number, c: number, how: JInvariantReplacement): Float32Array {
+  const out = data.slice();
+  const means: number[] = [];
+  for (let k = 0; k < c; k++) {
+    let s = 0;
+    let n = 0;
+    for (let p = k; p < data.length; p += c) {
+      if (!missing[p]) {
+        s += data[p];
+        n++;
+      }
+    }
+    means.push(n > 0 ? s / n : 0);
+  }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const o = (y * w + x) * c;
+      if (mask[o] === 0) continue;
+      for (let k = 0; k < c; k++) {
+        if (missing[o + k]) continue;
+        if (how === 'zero') {
+          out[o + k] = 0;
+          continue;
+        }
+        let v = 0;
+        let wsum = 0;
+        for (let dy = -1; dy <= 1; dy++)
+          for (let dx = -1; dx <= 1; dx++) {
+            const yy = y + dy;
+            const xx = x + dx;
+            const kw = KERNEL[(dy + 1) * 3 + dx + 1];
+            if (kw === 0 || yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+            const q = (yy * w + xx) * c + k;
+            if (missing[q]) continue;
+            v += kw * data[q];
+            wsum += kw;
+          }
+        out[o + k] = wsum > 0 ? v / wsum : means[k];
+      }
+    }
+  return out;
 }

@@ -133,7 +133,8 @@ interface CheckpointState {
   bestPsnr?: number;
   lastLoss: number;
   adam: { iterations: number; accBeta1: number; accBeta2: number };
-  signature: string;
+  /** an object; a JSON string with fewer keys in checkpoints of earlier versions */
+  signature: Record<string, unknown> | string;
 }
 
 /** The learning rate at `step` (0-based) of `steps`. */
@@ -162,8 +163,38 @@ interface AdamInternals {
   accBeta2: { assign(t: Tensor): void; dataSync(): Float32Array };
 }
 
-function signatureOf(o: FitOptions, batch: number, patch: number, lr: number, schedule: string, seed: number): string {
-  return JSON.stringify({ method: o.method, methodOptions: o.methodOptions ?? {}, dataKind: o.dataKind, items: o.sets.length, noise: o.noise ?? null, steps: o.steps, batch, patch, lr, schedule, seed });
+/** Everything that shapes the training path: a checkpoint resumes only under the same values. */
+function signatureOf(o: FitOptions, model: HushModel, batch: number, patch: number, lr: number, schedule: string, seed: number, scheduleBy: string): Record<string, unknown> {
+  // a JSON round trip drops undefined values, so absent and undefined compare equal
+  return JSON.parse(JSON.stringify({
+    method: o.method,
+    methodOptions: o.methodOptions ?? {},
+    model: { architecture: model.metadata.architecture, options: model.metadata.options },
+    dataKind: o.dataKind,
+    items: o.sets.length,
+    noise: o.noise ?? null,
+    sigma: o.sigma ?? null,
+    augmentation: o.augmentation ?? null,
+    steps: o.steps,
+    batch,
+    patch,
+    lr,
+    schedule,
+    scheduleBy,
+    seed,
+  })) as Record<string, unknown>;
+}
+
+/** The settings whose values differ between two signatures (older checkpoints stored a JSON string with fewer keys). */
+function signatureDifference(saved: unknown, now: Record<string, unknown>): string[] {
+  let old: Record<string, unknown>;
+  try {
+    old = (typeof saved === 'string' ? JSON.parse(saved) : saved) as Record<string, unknown>;
+  } catch {
+    return Object.keys(now);
+  }
+  const keys = typeof saved === 'string' ? Object.keys(now).filter((k) => k in (old ?? {})) : Object.keys(now);
+  return keys.filter((k) => JSON.stringify(old?.[k] ?? null) !== JSON.stringify(now[k] ?? null));
 }
 
 /** Trains `model` in place as `options` say; returns it with its metadata filled. */
@@ -188,6 +219,10 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
   const validateEvery = checkNumber(fn, 'options.validateEvery', options.validateEvery ?? 250, { integer: true, min: 1 });
   const checkpointEvery = checkNumber(fn, 'options.checkpointEvery', options.checkpointEvery ?? 100, { integer: true, min: 1 });
   const channels = model.metadata.channels;
+  if (model.metadata.normalization.kind !== 'none') {
+    // inference would map inputs the way the metadata says, but fit feeds the data as it is
+    throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the model maps its inputs with normalization '${model.metadata.normalization.kind}', but fit trains on the data's own scale; give a model with normalization 'none' and scale the data instead`);
+  }
   for (const set of options.sets) {
     for (const img of set) {
       if (img.channels !== channels) throw new HushError('ERR_INVALID_PARAMETER', `${fn}: '${img.file}' has ${img.channels} channel(s) but the model takes ${channels}`);
@@ -199,7 +234,8 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
   const ckDir = join(options.out, 'checkpoint');
   const bestDir = join(options.out, 'best');
   const metricsPath = join(options.out, 'metrics.jsonl');
-  const signature = signatureOf(options, batch, patch, baseLr, schedule, seed);
+  const scheduleBy = checkOneOf(fn, 'options.scheduleBy', options.scheduleBy ?? 'steps', ['steps', 'time']);
+  const signature = signatureOf(options, model, batch, patch, baseLr, schedule, seed, scheduleBy);
 
   let net = model;
   const optimizer = tf.train.adam(baseLr) as Optimizer;
@@ -215,15 +251,22 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
     const dir = (await exists(join(ckDir, 'state.json'))) ? ckDir : (await exists(join(`${ckDir}.old`, 'state.json'))) ? `${ckDir}.old` : undefined;
     if (dir) {
       const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as CheckpointState;
-      if (state.signature !== signature) {
-        throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the checkpoint in '${dir}' was made with other settings; resume with the same method, data, noise, steps, batch, patch, lr and seed, or use a new --out`);
+      const differ = signatureDifference(state.signature, signature);
+      if (differ.length > 0) {
+        throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the checkpoint in '${dir}' was made with other settings (${differ.join(', ')} differ); resume with the same settings, or use a new --out`);
       }
       const loaded = await loadModel(join(dir, 'model'));
       // copy the weights into the caller's model so it stays the one trained
       model.model.setWeights(loaded.model.getWeights());
       loaded.dispose();
-      const moments = new Float32Array((await readFile(join(dir, 'optimizer.bin'))).buffer.slice(0));
+      const buf = await readFile(join(dir, 'optimizer.bin'));
       const vars = model.model.trainableWeights.map((w) => ({ name: w.name, shape: w.shape as number[], size: (w.shape as number[]).reduce((a, b) => a * b, 1) }));
+      const expected = 2 * vars.reduce((n, v) => n + v.size, 0);
+      if (buf.byteLength !== expected * 4) {
+        throw new HushError('ERR_DECODE', `${fn}: '${join(dir, 'optimizer.bin')}' holds ${buf.byteLength} bytes, not the ${expected * 4} of this model's Adam moments; the checkpoint is damaged or from another network`);
+      }
+      // a copy: a small Buffer can sit in Node's shared pool at an offset
+      const moments = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
       // Adam creates its moment variables on the first applyGradients; build them from the file instead
       const named: { name: string; tensor: Tensor }[] = [{ name: 'iter', tensor: tf.scalar(state.adam.iterations, 'int32') }];
       let at = 0;
@@ -235,8 +278,11 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
       }
       await optimizer.setWeights(named);
       tf.dispose(named.map((n) => n.tensor));
-      adam.accBeta1.assign(tf.scalar(state.adam.accBeta1));
-      adam.accBeta2.assign(tf.scalar(state.adam.accBeta2));
+      const b1 = tf.scalar(state.adam.accBeta1);
+      const b2 = tf.scalar(state.adam.accBeta2);
+      adam.accBeta1.assign(b1);
+      adam.accBeta2.assign(b2);
+      tf.dispose([b1, b2]);
       resumed = { moments, iterations: state.adam.iterations };
       start = state.step;
       elapsedBefore = state.elapsed;
@@ -269,7 +315,7 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
   };
   const t0 = performance.now();
   const budgetMs = options.budgetSeconds === undefined ? Infinity : options.budgetSeconds * 1000;
-  const byTime = checkOneOf(fn, 'options.scheduleBy', options.scheduleBy ?? 'steps', ['steps', 'time']) === 'time';
+  const byTime = scheduleBy === 'time';
   if (byTime && !Number.isFinite(budgetMs)) throw invalidParameter(fn, 'options.budgetSeconds', "a time budget (scheduleBy 'time' follows it)", undefined);
   let lossSum = 0;
   let lossCount = 0;
@@ -299,7 +345,8 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
       // the same file layout as tfjs's optimizer: m of every trainable weight, then v
       flat = ortTrainer.moments();
       const t = ortTrainer.iterations;
-      adamState = { iterations: t, accBeta1: 0.9 ** t, accBeta2: 0.999 ** t };
+      // tfjs's convention: after t updates accBeta holds beta^(t+1) (what the tfjs engine would resume with)
+      adamState = { iterations: t, accBeta1: 0.9 ** (t + 1), accBeta2: 0.999 ** (t + 1) };
     } else {
       const w = await optimizer.getWeights();
       const total = w.slice(1).reduce((n, x) => n + x.tensor.size, 0);
@@ -310,6 +357,8 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
         at += x.tensor.size;
       }
       adamState = { iterations: (w[0].tensor.dataSync() as Int32Array)[0], accBeta1: adam.accBeta1.dataSync()[0], accBeta2: adam.accBeta2.dataSync()[0] };
+      // getWeights makes a new 'iter' scalar each call; the moments are the optimizer's own
+      w[0].tensor.dispose();
     }
     const state: CheckpointState = { step: stepsDone, elapsed: elapsed(), bestPsnr, lastLoss, adam: adamState, signature };
     await writeFileAtomic(join(tmp, 'optimizer.bin'), new Uint8Array(flat.buffer), { ifExists: 'overwrite' });
@@ -324,8 +373,15 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
   /** the best model so far, in tfjs format and as ONNX beside it */
   const saveBest = async () => {
     await syncModel();
-    await saveModel(net, bestDir, { ifExists: 'overwrite' });
-    await saveOnnx(net, join(bestDir, 'model.onnx'), { ifExists: 'overwrite' });
+    // written whole beside it, then swapped in, so model.json, the weights and model.onnx always match
+    const tmp = `${bestDir}.tmp`;
+    await rm(tmp, { recursive: true, force: true });
+    await saveModel(net, tmp);
+    await saveOnnx(net, join(tmp, 'model.onnx'));
+    await rm(`${bestDir}.old`, { recursive: true, force: true });
+    if (await exists(bestDir)) await rename(bestDir, `${bestDir}.old`);
+    await rename(tmp, bestDir);
+    await rm(`${bestDir}.old`, { recursive: true, force: true });
   };
 
   // validation denoises as the trained model will (J-invariant for Noise2Self by default)
@@ -380,7 +436,8 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
         noisy = drawn[0];
       }
       // where the run is, for the schedule and the method's phase: by steps, or by the budget's time
-      const phase = byTime ? Math.min(steps - 1, Math.floor(((performance.now() - t0) / budgetMs) * steps)) : step;
+      // (time counts the runs before a resume too, so a resumed time schedule goes on where it was)
+      const phase = byTime ? Math.min(steps - 1, Math.floor(((elapsed() * 1000) / budgetMs) * steps)) : step;
       const b = method.batch({ noisy, clean, noisy2, shape: { n: batch, h: patch, w: patch, c: channels }, rng, step: phase, steps, sigma: options.sigma }, methodOptions);
       adam.learningRate = learningRate(schedule, baseLr, phase, steps);
       const shape = [batch, patch, patch, channels];

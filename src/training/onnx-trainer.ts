@@ -482,7 +482,9 @@ export class OnnxTrainer {
   private async sessionFor(shape: number[], loss: OnnxTrainingLoss): Promise<{ session: Session; graph: BuiltGraph }> {
     const key = `${shape.join('x')} ${loss}`;
     if (this.session?.key === key) return this.session;
-    await this.session?.session.release();
+    const old = this.session;
+    this.session = undefined;
+    await old?.session.release();
     const graph = buildStepGraph(this.chain, shape, loss, this.options, this.withGradients);
     const session = await this.ort.InferenceSession.create(graph.bytes, { intraOpNumThreads: this.options.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
     this.session = { key, session, graph };

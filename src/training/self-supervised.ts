@@ -13,6 +13,7 @@ import { checkImage, colourChannels, extractChannel, type Image } from '../core/
 import { checkNumber, checkObject, checkOneOf } from '../core/validate.js';
 import { createModel, type HushModel } from '../models/hush-model.js';
 import { estimateSigma } from '../noise/estimate-sigma.js';
+import { jInvariantDenoise } from '../runtime/j-invariant.js';
 import { inferTiled, type TileRunner } from '../runtime/tiled.js';
 import { loadOnnxModel } from '../runtime/onnx.js';
 import { exportOnnx } from '../onnx/export.js';
@@ -123,7 +124,9 @@ export async function denoiseSelfSupervised(image: Image, options: DenoiseSelfSu
     } catch {
       onnx = undefined;
     }
-    const out = await inferTiled(image, runner, { tileSize: 512, tileOverlap: 32 }).finally(() => onnx?.dispose());
+    // Noise2Self networks denoise J-invariantly (16 masked passes): in one pass they stay near the identity
+    const once = (im: Image) => inferTiled(im, runner, { tileSize: 512, tileOverlap: 32 });
+    const out = await (method === 'n2self' ? jInvariantDenoise(image, once, { stride: 4 }) : once(image)).finally(() => onnx?.dispose());
     o.onProgress?.(1);
     return { image: out, method, network, steps: r.steps, seconds: (performance.now() - t0) / 1000, sigma };
   } finally {

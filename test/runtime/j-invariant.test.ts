@@ -79,8 +79,44 @@ test('J-invariant inference comes from the metadata of Noise2Self models only', 
   const meta = (method: string, methodOptions: Record<string, unknown>) => ({ training: { method, methodOptions } }) as unknown as HushModelMetadata;
   assert.deepEqual(jInvariantFromMetadata(meta('n2self', { inference: 'j-invariant', stride: 3, replacement: 'zero' })), { stride: 3, replacement: 'zero' });
   assert.equal(jInvariantFromMetadata(meta('n2self', { inference: 'single', stride: 3 })), undefined);
-  // models trained before the option existed were single-pass
-  assert.equal(jInvariantFromMetadata(meta('n2self', { stride: 4 })), undefined);
+  // models trained before the option existed: the method's default
+  assert.deepEqual(jInvariantFromMetadata(meta('n2self', { stride: 4 })), { stride: 4, replacement: 'interpolate' });
   assert.equal(jInvariantFromMetadata(meta('n2v', { inference: 'j-invariant' })), undefined);
   assert.equal(jInvariantFromMetadata(undefined), undefined);
+});
+
+test('J-invariant: missing samples (NaN, image.mask) are not used to fill, stay missing for the network, and come back as they were', async () => {
+  const im = randomImage(12, 10, 1, 5);
+  im.data[3 * 12 + 4] = NaN;
+  const flagged = { ...im, mask: new Uint8Array(120) };
+  flagged.mask[7 * 12 + 8] = 1;
+  flagged.data[7 * 12 + 8] = 1e6; // a placeholder value that must not leak
+  const seenMissing: number[] = [];
+  // a blur that skips missing samples, as the tiled runtime's fill does
+  const blur = async (m: Image): Promise<Image> => {
+    seenMissing.push(m.data.reduce((n, v, i) => n + (Number.isNaN(v) || m.mask?.[i] ? 1 : 0), 0));
+    const out = m.data.slice();
+    for (let y = 0; y < 10; y++)
+      for (let x = 0; x < 12; x++) {
+        let s = 0;
+        let n = 0;
+        for (let dy = -1; dy <= 1; dy++)
+          for (let dx = -1; dx <= 1; dx++) {
+            const yy = y + dy;
+            const xx = x + dx;
+            if (yy < 0 || yy >= 10 || xx < 0 || xx >= 12) continue;
+            const q = yy * 12 + xx;
+            if (Number.isNaN(m.data[q]) || m.mask?.[q]) continue;
+            s += m.data[q];
+            n++;
+          }
+        out[y * 12 + x] = s / n;
+      }
+    return withData(m, out);
+  };
+  const res = await jInvariantDenoise(flagged, blur, { stride: 3 });
+  assert.ok(seenMissing.every((n) => n === 2), `every pass sees both missing samples: ${seenMissing.join(',')}`);
+  assert.ok(Number.isNaN(res.data[3 * 12 + 4]));
+  assert.equal(res.data[7 * 12 + 8], 1e6);
+  for (let i = 0; i < 120; i++) if (i !== 3 * 12 + 4 && i !== 7 * 12 + 8) assert.ok(res.data[i] >= 0 && res.data[i] <= 1, `sample ${i}: ${res.data[i]}`);
 });

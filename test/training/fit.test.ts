@@ -76,7 +76,11 @@ test(`resume after a stop at step k ends with the same weights as an uninterrupt
     const wc = c.model.getWeights().map((t) => Array.from(t.dataSync()));
     assert.deepEqual(wc, wa);
     // a resume with other settings is refused, not silently mixed
-    await assert.rejects(fit(await tiny(), { ...base(join(dir, 'resumed')), seed: 6, resume: true }), /was made with other settings/);
+    await assert.rejects(fit(await tiny(), { ...base(join(dir, 'resumed')), seed: 6, resume: true }), /was made with other settings \(seed differ\)/);
+    await assert.rejects(fit(await tiny(), { ...base(join(dir, 'resumed')), augmentation: { dihedral: false }, resume: true }), /\(augmentation differ\)/);
+    const wider = await createModel('dncnn', { channels: 1, depth: 3, width: 12, featureNorm: 'none', seed: 3 });
+    await assert.rejects(fit(wider, { ...base(join(dir, 'resumed')), resume: true }), /\(model differ\)/);
+    wider.dispose();
     a.dispose();
     c.dispose();
   } finally {
@@ -118,4 +122,26 @@ test('bad settings: clear messages', async () => {
   await assert.rejects(fit(m, { ...base('/tmp/unused'), noise: undefined }), /options\.noise/);
   await assert.rejects(fit(m, { ...base('/tmp/unused'), patchSize: 64 }), /smaller than the 64x64 patches/);
   m.dispose();
+  const scaled = await createModel('dncnn', { channels: 1, depth: 3, width: 8, normalization: { kind: 'standardize' } });
+  await assert.rejects(fit(scaled, base('/tmp/unused')), /normalization 'standardize', but fit trains on the data's own scale; give a model with normalization 'none'/);
+  scaled.dispose();
+});
+
+test("checkpoints of both engines store Adam's state in tfjs's convention (accBeta = beta^(t+1)), so either engine resumes either", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hush-adam-'));
+  try {
+    const states: { iterations: number; accBeta1: number; accBeta2: number }[] = [];
+    for (const engine of ['onnx', 'tfjs'] as const) {
+      const m = await tiny();
+      await fit(m, { ...base(join(dir, engine)), stopAfter: 4, engine });
+      states.push((JSON.parse(await readFile(join(dir, engine, 'checkpoint', 'state.json'), 'utf8')) as { adam: (typeof states)[number] }).adam);
+      m.dispose();
+    }
+    assert.equal(states[0].iterations, 4);
+    assert.equal(states[1].iterations, 4);
+    assert.ok(Math.abs(states[0].accBeta1 - 0.9 ** 5) < 1e-6 && Math.abs(states[1].accBeta1 - 0.9 ** 5) < 1e-6, JSON.stringify(states));
+    assert.ok(Math.abs(states[0].accBeta2 - states[1].accBeta2) < 1e-6);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
