@@ -6,6 +6,8 @@
 #   scripts/train-methods-table.sh [STEPS] [METHOD:SEED ...]
 # Default: 3000 steps, n2n n2v n2self n2same n2same-pro at seed 1, then seeds 2 and 3
 # of n2same and n2same-pro. Logs in runs/table/*.log, results in bench/results/table-*.json.
+# Variants: EXTRA holds more hush train flags and SUFFIX names the variant, e.g.
+#   EXTRA="--lambda 0.4" SUFFIX=lambda0.4 scripts/train-methods-table.sh 3000 n2same:1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-3000}
@@ -15,15 +17,16 @@ jobs=("$@")
 mkdir -p runs/table bench/results
 for job in "${jobs[@]}"; do
   m=${job%%:*}; seed=${job##*:}
-  name="$m-s$seed-$steps"
+  name="$m-s$seed-$steps${SUFFIX:+-$SUFFIX}"
   result="bench/results/table-$name.json"
   [ -f "$result" ] && { echo "== $name: done ($result)"; continue; }
   echo "== $name: training ($(date -u +%H:%M:%S))"
   node bin/hush.js train --method "$m" --model dncnn --model-options depth=12,width=48 --data ../shared/datasets/Train400 \
     --noise gaussian --sigma255 25 --steps "$steps" --batch 16 --patch 48 --val-split 0.02 --seed "$seed" \
-    --out "runs/table/$name" --resume --json > "runs/table/$name.train.json" 2> "runs/table/$name.log"
+    ${EXTRA:-} --out "runs/table/$name" --resume --json > "runs/table/$name.train.json" 2> "runs/table/$name.log"
   echo "== $name: evaluating ($(date -u +%H:%M:%S))"
   node dist/bench/quality/models/evaluate.bench.js --model "runs/table/$name/best" --set bsd68 --out "$result.tmp" > "runs/table/$name.eval.log" 2>&1
   mv "$result.tmp" "$result"
+  cp "runs/table/$name.train.json" "bench/results/table-$name.train.json"
   tail -3 "runs/table/$name.eval.log"
 done
