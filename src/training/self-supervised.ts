@@ -35,9 +35,10 @@ export interface DenoiseSelfSupervisedOptions {
   seed?: number;
   threads?: number;
   /**
-   * the network fitted: 'unet-baby' (default: Noise2Self's U-net, trained on tfjs) or
-   * 'dncnn' (depth 8, width 32, trained on onnxruntime: more pixels per second, but
-   * not better in the short runs measured so far; see docs/training.md)
+   * the network fitted: 'dncnn' (default: depth 8, width 32, trained on onnxruntime) or
+   * 'unet-baby' (Noise2Self's U-net, trained on tfjs). With J-invariant inference the
+   * DnCNN did better on Set12 01 and 02 at 120 s (24.0 / 27.0 dB against 22.4 / 26.1);
+   * see docs/training.md
    */
   network?: SelfSupervisedNetwork;
   /** patch size (default 64 for dncnn, 32 for unet-baby) */
@@ -75,7 +76,7 @@ export async function denoiseSelfSupervised(image: Image, options: DenoiseSelfSu
   const method = checkOneOf(fn, 'options.method', o.method ?? 'n2self', SELF_SUPERVISED_METHODS);
   const budget = checkNumber(fn, 'options.budgetSeconds', o.budgetSeconds ?? 120, { min: 5 });
   const seed = checkNumber(fn, 'options.seed', o.seed ?? 1, { integer: true, min: 0 });
-  const network = checkOneOf(fn, 'options.network', o.network ?? 'unet-baby', SELF_SUPERVISED_NETWORKS);
+  const network = checkOneOf(fn, 'options.network', o.network ?? 'dncnn', SELF_SUPERVISED_NETWORKS);
   const wanted = checkNumber(fn, 'options.patchSize', o.patchSize ?? (network === 'dncnn' ? 64 : 32), { integer: true, min: 8, max: 512 });
   if (image.width < 16 || image.height < 16) throw invalidParameter(fn, 'image', 'at least 16x16 pixels to learn from', `${image.width}x${image.height}`);
   const t0 = performance.now();

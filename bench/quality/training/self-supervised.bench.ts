@@ -4,7 +4,7 @@
  * denoised from itself alone within the budget; mean PSNR/SSIM against the clean
  * image, steps taken, seconds per image.
  *
- *   npm run build && node dist/bench/quality/training/self-supervised.bench.js [--set set12] [--sigma 25] [--method n2self] [--network unet-baby|dncnn] [--budget 120] [--limit N] [--threads N] [--out results.json]
+ *   npm run build && node dist/bench/quality/training/self-supervised.bench.js [--set set12] [--sigma 25] [--method n2self] [--network dncnn|unet-baby] [--budget 120] [--limit N] [--threads N] [--out results.json]
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -24,7 +24,7 @@ const { values } = parseArgs({
     set: { type: 'string', default: 'set12' },
     sigma: { type: 'string', default: '25' },
     method: { type: 'string', default: 'n2self' },
-    network: { type: 'string', default: 'unet-baby' },
+    network: { type: 'string', default: 'dncnn' },
     budget: { type: 'string', default: '120' },
     patch: { type: 'string' },
     limit: { type: 'string' },
