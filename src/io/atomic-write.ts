@@ -3,7 +3,7 @@
  * it into place, so a crash never leaves a half-written output and an existing
  * file is only replaced when the caller says so.
  */
-import { open, link, rename, unlink, stat } from 'node:fs/promises';
+import { open, link, rename, rm, unlink, stat } from 'node:fs/promises';
 import { dirname, basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { HushError } from '../core/errors.js';
@@ -96,4 +96,15 @@ async function sameFile(a: string, b: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Puts the folder `tmp`, written whole, in place of `dir`: dir -> dir.old, tmp -> dir,
+ * then dir.old is removed. A kill at any point leaves one whole folder (dir or dir.old).
+ */
+export async function swapInDir(tmp: string, dir: string): Promise<void> {
+  await rm(`${dir}.old`, { recursive: true, force: true });
+  if (await exists(dir)) await rename(dir, `${dir}.old`);
+  await rename(tmp, dir);
+  await rm(`${dir}.old`, { recursive: true, force: true });
 }

@@ -11,7 +11,7 @@
  * run stopped after step k and resumed ends with the same weights as one that never
  * stopped.
  */
-import { appendFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Optimizer, Tensor } from '@tensorflow/tfjs';
 import { HushError, invalidParameter } from '../core/errors.js';
@@ -19,7 +19,7 @@ import { createImage, type Image } from '../core/image.js';
 import { resolveParams } from '../core/params.js';
 import { createRng, deriveSeed, type Rng } from '../core/rng.js';
 import { checkNumber, checkOneOf } from '../core/validate.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { swapInDir, writeFileAtomic } from '../io/atomic-write.js';
 import { psnr } from '../metrics/psnr.js';
 import { DataParallelTrainer } from '../models/data-parallel.js';
 import type { HushModel, HushModelMetadata } from '../models/hush-model.js';
@@ -364,10 +364,7 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
     await writeFileAtomic(join(tmp, 'optimizer.bin'), new Uint8Array(flat.buffer), { ifExists: 'overwrite' });
     await writeFileAtomic(join(tmp, 'state.json'), Buffer.from(JSON.stringify(state, null, 1)), { ifExists: 'overwrite' });
     // swap: checkpoint -> checkpoint.old, tmp -> checkpoint, drop old (a kill at any point leaves one whole checkpoint)
-    await rm(`${ckDir}.old`, { recursive: true, force: true });
-    if (await exists(ckDir)) await rename(ckDir, `${ckDir}.old`);
-    await rename(tmp, ckDir);
-    await rm(`${ckDir}.old`, { recursive: true, force: true });
+    await swapInDir(tmp, ckDir);
   };
 
   /** the best model so far, in tfjs format and as ONNX beside it */
@@ -378,10 +375,7 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
     await rm(tmp, { recursive: true, force: true });
     await saveModel(net, tmp);
     await saveOnnx(net, join(tmp, 'model.onnx'));
-    await rm(`${bestDir}.old`, { recursive: true, force: true });
-    if (await exists(bestDir)) await rename(bestDir, `${bestDir}.old`);
-    await rename(tmp, bestDir);
-    await rm(`${bestDir}.old`, { recursive: true, force: true });
+    await swapInDir(tmp, bestDir);
   };
 
   // validation denoises as the trained model will (J-invariant for Noise2Self by default)

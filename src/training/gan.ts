@@ -12,14 +12,14 @@
  * normalisation of [0, 1] images) are all on [0, 1], and nothing is rescaled on
  * saving. Runs are seeded per step and resumable exactly as fit's.
  */
-import { appendFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LayersModel, Optimizer, Scalar, Tensor, Tensor4D } from '@tensorflow/tfjs';
 import { HushError, invalidParameter } from '../core/errors.js';
 import { createImage } from '../core/image.js';
 import { createRng, deriveSeed } from '../core/rng.js';
 import { checkNumber, checkOneOf } from '../core/validate.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { swapInDir, writeFileAtomic } from '../io/atomic-write.js';
 import type { HushModel, HushModelMetadata } from '../models/hush-model.js';
 import { loadModel, saveModel } from '../models/io.js';
 import { addNoise, type AddNoiseOptions } from '../noise/index.js';
@@ -185,10 +185,7 @@ export async function fitGan(generator: HushModel, discriminator: HushModel, opt
     await writeFileAtomic(join(tmp, 'discriminator.adam'), new Uint8Array(d.flat.buffer), { ifExists: 'overwrite' });
     const state: GanState = { step: done, elapsed: elapsed(), signature, adam: { g: g.state, d: d.state } };
     await writeFileAtomic(join(tmp, 'state.json'), Buffer.from(JSON.stringify(state, null, 1)), { ifExists: 'overwrite' });
-    await rm(`${ckDir}.old`, { recursive: true, force: true });
-    if (await exists(ckDir)) await rename(ckDir, `${ckDir}.old`);
-    await rename(tmp, ckDir);
-    await rm(`${ckDir}.old`, { recursive: true, force: true });
+    await swapInDir(tmp, ckDir);
     await saveModel(generator, join(options.out, 'best'), { ifExists: 'overwrite' });
     await saveOnnx(generator, join(options.out, 'best', 'model.onnx'), { ifExists: 'overwrite' });
   };

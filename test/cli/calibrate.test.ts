@@ -2,21 +2,13 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main, type CliIO } from '../../src/cli/main.js';
+import { cli } from '../helpers/cli.js';
 import { mainParameter, plotSeries } from '../../src/cli/commands/calibrate.js';
 import { formatTick, lineChartSvg, niceTicks } from '../../src/cli/plot.js';
 import type { CalibrateDenoiserResult } from '../../src/denoise/calibrate.js';
 import { readImage, writeImage } from '../../src/io/index.js';
 import { addGaussianNoise } from '../../src/noise/index.js';
 import { testPattern, tempDir } from '../helpers/images.js';
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { stdout: (s) => (out += s), stderr: (s) => (err += s), isTTY: false };
-  const code = await main(args, io);
-  return { code, out, err };
-}
 
 async function fixture(dir: string): Promise<{ clean: string; noisy: string }> {
   const clean = testPattern(48, 40, 1);

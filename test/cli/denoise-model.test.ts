@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { main, type CliIO } from '../../src/cli/main.js';
+import { cli } from '../helpers/cli.js';
 import { readImage, writeImage } from '../../src/io/index.js';
 import { createModel } from '../../src/models/hush-model.js';
 import { saveModel } from '../../src/models/io.js';
@@ -11,14 +11,6 @@ import { saveOnnx } from '../../src/onnx/export.js';
 import { addGaussianNoise } from '../../src/noise/index.js';
 import { createImage } from '../../src/core/image.js';
 import { testPattern, tempDir } from '../helpers/images.js';
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { stdout: (s) => (out += s), stderr: (s) => (err += s), isTTY: false };
-  const code = await main(args, io);
-  return { code, out, err };
-}
 
 /** A DnCNN whose last layer is scaled down, so it removes a little and keeps values in range. */
 async function gentleModel(dir: string): Promise<{ folder: string; onnx: string }> {

@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main, type CliIO } from '../../src/cli/main.js';
+import { cli } from '../helpers/cli.js';
 import { checkFinite, paramFlag } from '../../src/cli/commands/denoise.js';
 import { createProgress, formatDuration } from '../../src/cli/progress.js';
 import { readImage, writeImage } from '../../src/io/index.js';
@@ -10,14 +10,6 @@ import { psnr } from '../../src/metrics/index.js';
 import { addGaussianNoise } from '../../src/noise/index.js';
 import { createImage } from '../../src/core/image.js';
 import { testPattern, tempDir } from '../helpers/images.js';
-
-async function cli(args: string[], isTTY = false): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { stdout: (s) => (out += s), stderr: (s) => (err += s), isTTY };
-  const code = await main(args, io);
-  return { code, out, err };
-}
 
 /** A 48x48 grey scene with sigma-0.1 noise, as PNG (clean) and NPY (noisy, float). */
 async function fixture(dir: string): Promise<{ clean: string; noisy: string; noisyPng: string }> {

@@ -4,20 +4,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main, type CliIO } from '../../src/cli/main.js';
+import { cli } from '../helpers/cli.js';
 import { writeImage, readImage } from '../../src/io/index.js';
 import { psnr } from '../../src/metrics/index.js';
 import { testPattern, tempDir } from '../helpers/images.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { stdout: (s) => (out += s), stderr: (s) => (err += s), isTTY: false };
-  const code = await main(args, io);
-  return { code, out, err };
-}
 
 test('hush --help lists the commands; unknown command suggests one', async () => {
   const h = await cli(['--help']);

@@ -2,20 +2,12 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main, type CliIO } from '../../src/cli/main.js';
+import { cli } from '../helpers/cli.js';
 import { parseDuration, parseKeyValues, spec } from '../../src/cli/commands/train.js';
 import { writeImage } from '../../src/io/index.js';
 import { loadModel } from '../../src/models/io.js';
 import { addGaussianNoise } from '../../src/noise/index.js';
 import { testPattern, tempDir } from '../helpers/images.js';
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { stdout: (s) => (out += s), stderr: (s) => (err += s), isTTY: false };
-  const code = await main(args, io);
-  return { code, out, err };
-}
 
 async function folders(dir: string): Promise<{ clean: string; noisy: string }> {
   const clean = join(dir, 'clean');
