@@ -28,6 +28,7 @@ import { loadTfjs } from '../runtime/tfjs.js';
 import { samplePatches, type Augmentation, type TrainImage } from './data.js';
 import type { FitProgress, OnTheFlyNoise } from './fit.js';
 import { adversarialLoss, l2Loss, perceptualLoss, smoothnessLoss } from './losses.js';
+import { OnnxGanTrainer, onnxGanUnsupported } from './onnx-gan-trainer.js';
 
 export const GAN_PRESETS = {
   readme: { adversarial: 0.5, pixel: 1, feature: 1, smooth: 0.0001, lr: 0.001 },
@@ -59,7 +60,17 @@ export interface FitGanOptions {
   reportEvery?: number;
   dataDescription?: string;
   onProgress?: (p: FitProgress & { discriminatorLoss: number }) => void;
+  /**
+   * where the steps run: 'onnx' (OnnxGanTrainer, one onnxruntime graph per step; no
+   * feature loss), 'tfjs', or 'auto' (the default: onnx when it can)
+   */
+  engine?: GanEngine;
+  /** onnxruntime threads (default: HUSH_THREADS or the number of cores) */
+  threads?: number;
 }
+
+export const GAN_ENGINES = ['auto', 'onnx', 'tfjs'] as const;
+export type GanEngine = (typeof GAN_ENGINES)[number];
 
 interface GanState {
   step: number;
@@ -84,6 +95,13 @@ async function exists(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A file of float32 values (read at its own offset: small files share Node's buffer pool). */
+async function readFloats(path: string): Promise<Float32Array> {
+  const buf = await readFile(path);
+  if (buf.byteLength % 4 !== 0) throw new HushError('ERR_DECODE', `fitGan: '${path}' is not a float32 file (${buf.byteLength} bytes)`);
+  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }
 
 async function adamSave(opt: Optimizer): Promise<{ flat: Float32Array; state: AdamState }> {
@@ -116,8 +134,49 @@ async function adamRestore(tf: typeof import('@tensorflow/tfjs'), opt: Optimizer
   a.accBeta2.assign(tf.scalar(state.accBeta2));
 }
 
+/**
+ * One GAN step on tfjs: the discriminator's (real clean patches against G's current
+ * output), then the generator's (fool D, stay close to the clean patch in pixels and
+ * VGG features, stay smooth). Returns both losses before the updates.
+ */
+export function tfjsGanStep(
+  tf: typeof import('@tensorflow/tfjs'),
+  G: LayersModel,
+  D: LayersModel,
+  gOpt: Optimizer,
+  dOpt: Optimizer,
+  noisy: Tensor4D,
+  clean: Tensor4D,
+  weights: Record<'adversarial' | 'pixel' | 'feature' | 'smooth', number>,
+  perceptual?: (y: Tensor4D, target: Tensor4D) => Scalar,
+): { generator: number; discriminator: number } {
+  const fake = tf.tidy(() => G.apply(noisy, { training: true }) as Tensor4D);
+  const dLoss = dOpt.minimize(
+    () => tf.tidy(() => tf.add(adversarialLoss(D.apply(clean, { training: true }) as Tensor, 'real'), adversarialLoss(D.apply(fake, { training: true }) as Tensor, 'fake')) as Scalar),
+    true,
+    D.trainableWeights.map((w) => w.read() as never),
+  ) as Scalar;
+  fake.dispose();
+  const gLoss = gOpt.minimize(
+    () =>
+      tf.tidy(() => {
+        const y = G.apply(noisy, { training: true }) as Tensor4D;
+        let total = tf.mul(adversarialLoss(D.apply(y, { training: false }) as Tensor, 'real'), weights.adversarial);
+        total = tf.add(total, tf.mul(l2Loss(y, clean), weights.pixel));
+        if (perceptual) total = tf.add(total, tf.mul(perceptual(y, clean), weights.feature));
+        if (weights.smooth > 0) total = tf.add(total, tf.mul(smoothnessLoss(y), weights.smooth));
+        return total as Scalar;
+      }),
+    true,
+    G.trainableWeights.map((w) => w.read() as never),
+  ) as Scalar;
+  const r = { generator: gLoss.dataSync()[0], discriminator: dLoss.dataSync()[0] };
+  tf.dispose([gLoss, dLoss]);
+  return r;
+}
+
 /** Trains `generator` against `discriminator`; both are changed in place. */
-export async function fitGan(generator: HushModel, discriminator: HushModel, options: FitGanOptions): Promise<{ steps: number; finalLoss: number; elapsed: number; stopped: 'done' | 'budget' | 'stopAfter' }> {
+export async function fitGan(generator: HushModel, discriminator: HushModel, options: FitGanOptions): Promise<{ steps: number; finalLoss: number; elapsed: number; stopped: 'done' | 'budget' | 'stopAfter'; engine: 'onnx' | 'tfjs' }> {
   const fn = 'fitGan';
   const preset = checkOneOf(fn, 'options.preset', options.preset ?? 'readme', Object.keys(GAN_PRESETS) as GanPreset[]);
   const weights = { ...GAN_PRESETS[preset], ...(options.weights ?? {}) };
@@ -135,6 +194,10 @@ export async function fitGan(generator: HushModel, discriminator: HushModel, opt
   const c = generator.metadata.channels;
   if (discriminator.metadata.channels !== c) throw invalidParameter(fn, 'discriminator', `a ${c}-channel discriminator (the generator's)`, discriminator.metadata.channels);
   for (const set of options.sets) for (const img of set) if (img.channels !== c) throw new HushError('ERR_INVALID_PARAMETER', `${fn}: '${img.file}' has ${img.channels} channel(s) but the generator takes ${c}`);
+  const engineOption = checkOneOf(fn, 'options.engine', options.engine ?? 'auto', GAN_ENGINES);
+  const whyNot = weights.feature > 0 ? 'the VGG feature loss runs on tfjs only' : onnxGanUnsupported(generator.model, discriminator.model);
+  if (engineOption === 'onnx' && whyNot !== undefined) throw new HushError('ERR_UNSUPPORTED', `${fn}: this GAN cannot train on onnxruntime (${whyNot}); use --engine tfjs`);
+  const engine = engineOption === 'tfjs' || whyNot !== undefined ? 'tfjs' : 'onnx';
 
   const { tf } = await loadTfjs();
   await mkdir(options.out, { recursive: true });
@@ -145,6 +208,7 @@ export async function fitGan(generator: HushModel, discriminator: HushModel, opt
   const perceptual = weights.feature > 0 ? perceptualLoss({ vgg: options.vgg as LayersModel }) : undefined;
   let start = 0;
   let elapsedBefore = 0;
+  let resumed: { g: Float32Array; d: Float32Array; iterations: number } | undefined;
   if (options.resume) {
     const dir = (await exists(join(ckDir, 'state.json'))) ? ckDir : (await exists(join(`${ckDir}.old`, 'state.json'))) ? `${ckDir}.old` : undefined;
     if (dir) {
@@ -155,11 +219,19 @@ export async function fitGan(generator: HushModel, discriminator: HushModel, opt
         m.model.setWeights(loaded.model.getWeights());
         loaded.dispose();
       }
-      await adamRestore(tf, gOpt, generator.model, new Float32Array((await readFile(join(dir, 'generator.adam'))).buffer.slice(0)), state.adam.g);
-      await adamRestore(tf, dOpt, discriminator.model, new Float32Array((await readFile(join(dir, 'discriminator.adam'))).buffer.slice(0)), state.adam.d);
+      resumed = { g: await readFloats(join(dir, 'generator.adam')), d: await readFloats(join(dir, 'discriminator.adam')), iterations: state.adam.g.iterations };
+      if (engine === 'tfjs') {
+        await adamRestore(tf, gOpt, generator.model, resumed.g, state.adam.g);
+        await adamRestore(tf, dOpt, discriminator.model, resumed.d, state.adam.d);
+      }
       start = state.step;
       elapsedBefore = state.elapsed;
     }
+  }
+  let ortTrainer: OnnxGanTrainer | undefined;
+  if (engine === 'onnx') {
+    ortTrainer = await OnnxGanTrainer.create(generator.model, discriminator.model, { weights, threads: options.threads });
+    if (resumed) ortTrainer.restore({ generator: resumed.g, discriminator: resumed.d }, resumed.iterations);
   }
   const t0 = performance.now();
   const elapsed = () => elapsedBefore + (performance.now() - t0) / 1000;
@@ -177,10 +249,22 @@ export async function fitGan(generator: HushModel, discriminator: HushModel, opt
     const tmp = `${ckDir}.tmp`;
     await rm(tmp, { recursive: true, force: true });
     generator.metadata = metadataNow(done);
+    if (ortTrainer) await ortTrainer.syncToModels();
     await saveModel(generator, join(tmp, 'generator'));
     await saveModel(discriminator, join(tmp, 'discriminator'));
-    const g = await adamSave(gOpt);
-    const d = await adamSave(dOpt);
+    let g: { flat: Float32Array; state: AdamState };
+    let d: { flat: Float32Array; state: AdamState };
+    if (ortTrainer) {
+      const m = ortTrainer.moments();
+      const t = ortTrainer.iterations;
+      // tfjs's convention: after t updates accBeta holds beta^(t+1) (what the tfjs engine would resume with)
+      const state = { iterations: t, accBeta1: 0.5 ** (t + 1), accBeta2: 0.999 ** (t + 1) };
+      g = { flat: m.generator, state };
+      d = { flat: m.discriminator, state };
+    } else {
+      g = await adamSave(gOpt);
+      d = await adamSave(dOpt);
+    }
     await writeFileAtomic(join(tmp, 'generator.adam'), new Uint8Array(g.flat.buffer), { ifExists: 'overwrite' });
     await writeFileAtomic(join(tmp, 'discriminator.adam'), new Uint8Array(d.flat.buffer), { ifExists: 'overwrite' });
     const state: GanState = { step: done, elapsed: elapsed(), signature, adam: { g: g.state, d: d.state } };
@@ -204,40 +288,25 @@ export async function fitGan(generator: HushModel, discriminator: HushModel, opt
       const rng = createRng(deriveSeed(seed, step));
       const [cleanData] = samplePatches(options.sets, { size: patch, count: batch, augmentation: options.augmentation }, rng);
       const noisyData = addNoise(createImage(patch, batch * patch, c, cleanData), { ...(options.noise as AddNoiseOptions), seed: rng.nextUint32() } as AddNoiseOptions).data;
-      const clean = tf.tensor4d(cleanData, shape);
-      const noisy = tf.tensor4d(noisyData, shape);
+      const clean = ortTrainer ? undefined : tf.tensor4d(cleanData, shape);
+      const noisy = ortTrainer ? undefined : tf.tensor4d(noisyData, shape);
       try {
-        // discriminator: real clean patches against the generator's current output
-        const fake = tf.tidy(() => G.apply(noisy, { training: true }) as Tensor4D);
-        const dLoss = dOpt.minimize(
-          () => tf.tidy(() => tf.add(adversarialLoss(D.apply(clean, { training: true }) as Tensor, 'real'), adversarialLoss(D.apply(fake, { training: true }) as Tensor, 'fake')) as Scalar),
-          true,
-          D.trainableWeights.map((w) => w.read() as never),
-        ) as Scalar;
-        fake.dispose();
-        // generator: fool D, stay close to the clean patch in pixels and VGG features, stay smooth
-        const gLoss = gOpt.minimize(
-          () =>
-            tf.tidy(() => {
-              const y = G.apply(noisy, { training: true }) as Tensor4D;
-              let total = tf.mul(adversarialLoss(D.apply(y, { training: false }) as Tensor, 'real'), weights.adversarial);
-              total = tf.add(total, tf.mul(l2Loss(y, clean), weights.pixel));
-              if (perceptual) total = tf.add(total, tf.mul(perceptual(y, clean as Tensor4D), weights.feature));
-              if (weights.smooth > 0) total = tf.add(total, tf.mul(smoothnessLoss(y), weights.smooth));
-              return total as Scalar;
-            }),
-          true,
-          G.trainableWeights.map((w) => w.read() as never),
-        ) as Scalar;
-        lastG = gLoss.dataSync()[0];
-        const d = dLoss.dataSync()[0];
-        tf.dispose([gLoss, dLoss]);
+        let d: number;
+        if (ortTrainer) {
+          const r = await ortTrainer.step(noisyData, cleanData, shape, lr);
+          lastG = r.generator;
+          d = r.discriminator;
+        } else {
+          const r = tfjsGanStep(tf, G, D, gOpt, dOpt, noisy!, clean!, weights, perceptual);
+          lastG = r.generator;
+          d = r.discriminator;
+        }
         if (!Number.isFinite(lastG) || !Number.isFinite(d)) throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the loss became ${lastG} (generator) / ${d} (discriminator) at step ${step + 1}; lower the learning rate`);
         gSum += lastG;
         dSum += d;
         count++;
       } finally {
-        tf.dispose([clean, noisy]);
+        if (clean && noisy) tf.dispose([clean, noisy]);
       }
       const done = step + 1;
       const outOfBudget = performance.now() - t0 >= budgetMs;
@@ -268,12 +337,13 @@ export async function fitGan(generator: HushModel, discriminator: HushModel, opt
         reportT = now;
         reportStep = done;
       }
-      if (stopNow) return { steps: done, finalLoss: lastG, elapsed: elapsed(), stopped: 'stopAfter' };
-      if (outOfBudget && done < steps) return { steps: done, finalLoss: lastG, elapsed: elapsed(), stopped: 'budget' };
+      if (stopNow) return { steps: done, finalLoss: lastG, elapsed: elapsed(), stopped: 'stopAfter', engine };
+      if (outOfBudget && done < steps) return { steps: done, finalLoss: lastG, elapsed: elapsed(), stopped: 'budget', engine };
     }
-    return { steps, finalLoss: lastG, elapsed: elapsed(), stopped: 'done' };
+    return { steps, finalLoss: lastG, elapsed: elapsed(), stopped: 'done', engine };
   } finally {
     gOpt.dispose();
     dOpt.dispose();
+    await ortTrainer?.dispose();
   }
 }

@@ -57,7 +57,7 @@ export const spec: CommandSpec = {
     zoom: { type: 'string', valueName: 'A,B', description: 'random zoom factors in [A, B] (default none)' },
     seed: { type: 'string', valueName: 'N', description: 'seed of weights, patches, noise and masks (default 1)' },
     threads: { type: 'string', valueName: 'N', description: 'threads (default: all cores, or HUSH_THREADS)' },
-    engine: { type: 'string', valueName: 'E', description: "where steps run: 'auto' (default: onnxruntime for conv/BN/ReLU chains such as dncnn with a pixel loss, tfjs otherwise), 'onnx' or 'tfjs'" },
+    engine: { type: 'string', valueName: 'E', description: "where steps run: 'auto' (default: onnxruntime for networks of convolutions, batch norms, activations and additions, such as dncnn, gan-generator and the GAN without a feature loss; tfjs otherwise), 'onnx' or 'tfjs'" },
     'validate-every': { type: 'string', valueName: 'N', description: 'steps between validations (default 250)' },
     'checkpoint-every': { type: 'string', valueName: 'N', description: 'steps between checkpoints (default 100)' },
     budget: { type: 'string', valueName: 'T', description: "stop (after a checkpoint) after this long: '90s', '20m', '2h' (resume continues)" },
@@ -197,6 +197,8 @@ async function runGan(values: ParsedArgs['values'], io: CliIO): Promise<number> 
     resume: Boolean(values.resume),
     budgetSeconds: values.budget === undefined ? undefined : parseDuration(spec, 'budget', String(values.budget)),
     dataDescription: dataSpec,
+    engine: values.engine === undefined ? undefined : checkOneOf('hush train', '--engine', String(values.engine), TRAINING_ENGINES),
+    threads: intOption(spec, values, 'threads'),
     onProgress: (p) => progress.update(p.step / p.steps, `step ${p.step}/${p.steps} G ${p.loss.toExponential(3)} D ${p.discriminatorLoss.toExponential(3)} ${p.stepsPerSecond.toFixed(2)} steps/s`),
   });
   progress.done();
@@ -204,8 +206,8 @@ async function runGan(values: ParsedArgs['values'], io: CliIO): Promise<number> 
   d.dispose();
   vgg?.dispose();
   const curves = await drawCurves(out);
-  const summary = { method: 'gan', preset, steps: r.steps, stopped: r.stopped, finalLoss: r.finalLoss, seconds: r.elapsed, out, best: `${out}/best`, curves };
-  io.stdout(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `trained gan-generator (${preset}): ${r.steps}/${steps} steps in ${formatDuration(r.elapsed)}; generator loss ${r.finalLoss.toExponential(3)}\nbest model: ${out}/best (model.json, model.onnx); curves: ${curves}\n`);
+  const summary = { method: 'gan', preset, engine: r.engine, steps: r.steps, stopped: r.stopped, finalLoss: r.finalLoss, seconds: r.elapsed, out, best: `${out}/best`, curves };
+  io.stdout(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `trained gan-generator (${preset}, ${r.engine} engine): ${r.steps}/${steps} steps in ${formatDuration(r.elapsed)}; generator loss ${r.finalLoss.toExponential(3)}\nbest model: ${out}/best (model.json, model.onnx); curves: ${curves}\n`);
   return 0;
 }
 
