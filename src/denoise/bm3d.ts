@@ -454,14 +454,14 @@ export async function denoiseBm3dParallel(image: Image, options: DenoiseBm3dOpti
   const basicImage = await runTiled(
     packBands([planes], width, height),
     { moduleUrl: TILE_MODULE, exportName: 'bm3dTile', options: { pass: 'hard', cfg } satisfies Bm3dTileOptions },
-    { threads, overlap, onProgress: (f) => context.onProgress?.(f * share) },
+    { threads, overlap, bands: threads, onProgress: (f) => context.onProgress?.(f * share) },
   );
   const basic = unpackPlanes(basicImage, width, planes.length);
   if (cfg.stage === 'hard') return finish(image, prep, basic);
   const finalImage = await runTiled(
     packBands([planes, basic], width, height),
     { moduleUrl: TILE_MODULE, exportName: 'bm3dTile', options: { pass: 'wiener', cfg } satisfies Bm3dTileOptions },
-    { threads, overlap, onProgress: (f) => context.onProgress?.(share + f * (1 - share)) },
+    { threads, overlap, bands: threads, onProgress: (f) => context.onProgress?.(share + f * (1 - share)) },
   );
   return finish(image, prep, unpackPlanes(finalImage, width, planes.length));
 }
