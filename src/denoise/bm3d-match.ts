@@ -87,17 +87,11 @@ export function matchBlocks(
   const mLen = image.length + 8;
   const csOff = mLen;
   const srowOff = csOff + nd * csStride;
-  // for the SIMD path: reference columns, admission limits, the admitted list, the heaps and their counts
+  // for the SIMD path: reference columns, admission limits and the admitted list
   const refXOff = srowOff + P + 8;
   const limOff = refXOff + nx;
   const admittedOff = limOff + nRefs;
-  // the reference itself is always in its group; the other candidates compete for K - 1
-  // places per reference, kept as a max-heap on (distance, position) once full: entry k of
-  // reference r is (hp[2 (r H1 + k)], hp[2 (r H1 + k) + 1])
-  const H1 = Math.max(1, K - 1);
-  const hpOff = admittedOff + nx;
-  const cntOff = hpOff + 2 * nRefs * H1;
-  const simd = simdKernel(cntOff + nRefs);
+  const simd = simdKernel(admittedOff + nx);
   const m = simd ? simd.heap.subarray(0, mLen) : new Int32Array(mLen);
   for (let i = 0; i < image.length; i++) {
     const q = Math.round((image[i] - QCENTRE) * QUANT);
@@ -106,8 +100,12 @@ export function matchBlocks(
   // distances stay below 2^30, so a threshold clamped below 2^31 accepts every block
   const thr = Math.min(Math.floor(tau * N * N * QUANT * QUANT), 2 ** 31 - 2);
 
-  const hp = simd ? simd.heap.subarray(hpOff, hpOff + 2 * nRefs * H1) : new Int32Array(2 * nRefs * H1);
-  const cnt = simd ? simd.heap.subarray(cntOff, cntOff + nRefs) : new Int32Array(nRefs);
+  // the reference itself is always in its group; the other candidates compete for K - 1
+  // places per reference, kept as a max-heap on (distance, position) once full
+  const H1 = Math.max(1, K - 1);
+  const dist = new Int32Array(nRefs * H1);
+  const pos = new Int32Array(nRefs * H1);
+  const cnt = new Uint8Array(nRefs);
   // a candidate is taken when its distance is below lim[r]: thr + 1 until full, then the largest distance held
   const lim = simd ? simd.heap.subarray(limOff, limOff + nRefs) : new Int32Array(nRefs);
   lim.fill(K > 1 ? thr + 1 : 0);
@@ -117,46 +115,45 @@ export function matchBlocks(
 
   /** Sifts the entry at heap index k of the heap at `base` down (max-heap on (distance, position)). */
   const siftDown = (base: number, k: number): void => {
-    const d = hp[base + 2 * k];
-    const p = hp[base + 2 * k + 1];
+    const d = dist[base + k];
+    const p = pos[base + k];
     for (;;) {
       let c = 2 * k + 1;
       if (c >= H1) break;
       const c2 = c + 1;
       if (c2 < H1) {
-        const dc = hp[base + 2 * c];
-        const dc2 = hp[base + 2 * c2];
-        if (dc2 > dc || (dc2 === dc && hp[base + 2 * c2 + 1] > hp[base + 2 * c + 1])) c = c2;
+        const dc = dist[base + c];
+        const dc2 = dist[base + c2];
+        if (dc2 > dc || (dc2 === dc && pos[base + c2] > pos[base + c])) c = c2;
       }
-      const dc = hp[base + 2 * c];
-      const pc = hp[base + 2 * c + 1];
-      if (dc < d || (dc === d && pc < p)) break;
-      hp[base + 2 * k] = dc;
-      hp[base + 2 * k + 1] = pc;
+      const dc = dist[base + c];
+      if (dc < d || (dc === d && pos[base + c] < p)) break;
+      dist[base + k] = dc;
+      pos[base + k] = pos[base + c];
       k = c;
     }
-    hp[base + 2 * k] = d;
-    hp[base + 2 * k + 1] = p;
+    dist[base + k] = d;
+    pos[base + k] = p;
   };
   const insert = (r: number, d: number, p: number): void => {
-    const base = 2 * r * H1;
+    const base = r * H1;
     const c = cnt[r];
     if (c < H1) {
-      hp[base + 2 * c] = d;
-      hp[base + 2 * c + 1] = p;
+      dist[base + c] = d;
+      pos[base + c] = p;
       cnt[r] = c + 1;
       if (c + 1 === H1) {
         for (let k = (H1 >> 1) - 1; k >= 0; k--) siftDown(base, k);
-        lim[r] = hp[base];
+        lim[r] = dist[base];
       }
       return;
     }
-    hp[base] = d;
-    hp[base + 1] = p;
+    dist[base] = d;
+    pos[base] = p;
     siftDown(base, 0);
-    lim[r] = hp[base];
+    lim[r] = dist[base];
   };
-  if (K === 1) return finish(refPos, hp, cnt, nRefs, K);
+  if (K === 1) return finish(refPos, dist, pos, cnt, nRefs, K);
   const refRow = new Int32Array(Q).fill(-1);
   for (let j = 0; j < ny; j++) refRow[refY[j]] = j;
   // refLo[x]: first reference column >= x; refHi[x]: one past the last reference column <= x
@@ -221,13 +218,12 @@ export function matchBlocks(
             }
           }
           if (simd) {
-            // the kernel inserts candidates that beat their reference's limit into full heaps and lists the others, which are appended here
+            // the kernel lists the references whose candidate beats their limit; only those are inserted
             if (ra >= 0) {
               const rowBase = ra * nx;
               const cy = (py + dy) * W + dx;
               const i0 = refLo[px0];
-              const r0 = rowBase + i0;
-              const n = simd.admitInsert(4 * srowOff, 4 * (refXOff + i0), 4 * (limOff + r0), refHi[px1] - i0, 4 * admittedOff, 4 * (hpOff + 2 * H1 * r0), 4 * (cntOff + r0), cy, H1);
+              const n = simd.admit(4 * srowOff, 4 * (refXOff + i0), 4 * (limOff + rowBase + i0), refHi[px1] - i0, 4 * admittedOff);
               for (let k = 0; k < n; k++) {
                 const i = i0 + admitted[k];
                 const x = refX[i];
@@ -239,8 +235,7 @@ export function matchBlocks(
               const cy = py * W - dx;
               const i0 = refLo[px0 + dx];
               const sOff = srowOff - dx;
-              const r0 = rowBase + i0;
-              const n = simd.admitInsert(4 * sOff, 4 * (refXOff + i0), 4 * (limOff + r0), refHi[px1 + dx] - i0, 4 * admittedOff, 4 * (hpOff + 2 * H1 * r0), 4 * (cntOff + r0), cy, H1);
+              const n = simd.admit(4 * sOff, 4 * (refXOff + i0), 4 * (limOff + rowBase + i0), refHi[px1 + dx] - i0, 4 * admittedOff);
               for (let k = 0; k < n; k++) {
                 const i = i0 + admitted[k];
                 const x = refX[i];
@@ -289,26 +284,26 @@ export function matchBlocks(
       }
     }
   }
-  return finish(refPos, hp, cnt, nRefs, K);
+  return finish(refPos, dist, pos, cnt, nRefs, K);
 }
 
 /**
  * Orders each reference's matches nearest first (the reference itself always first; ties
  * by position, which is translation invariant), keeping the largest power of two of them.
  */
-function finish(refPos: Int32Array, hp: Int32Array, cnt: Int32Array, nRefs: number, K: number): BlockMatches {
+function finish(refPos: Int32Array, dist: Int32Array, pos: Int32Array, cnt: Uint8Array, nRefs: number, K: number): BlockMatches {
   const H1 = Math.max(1, K - 1);
   const positions = new Int32Array(nRefs * K);
   const count = new Uint8Array(nRefs);
   const od = new Int32Array(H1);
   const op = new Int32Array(H1);
   for (let r = 0; r < nRefs; r++) {
-    const base = 2 * r * H1;
+    const base = r * H1;
     const c = K > 1 ? cnt[r] : 0;
     // insertion sort (c < 64)
     for (let k = 0; k < c; k++) {
-      const d = hp[base + 2 * k];
-      const p = hp[base + 2 * k + 1];
+      const d = dist[base + k];
+      const p = pos[base + k];
       let j = k - 1;
       while (j >= 0 && (od[j] > d || (od[j] === d && op[j] > p))) {
         od[j + 1] = od[j];

@@ -69,14 +69,6 @@ const op = {
   i32load: [0x28, 0x02, 0x00],
   i32store: [0x36, 0x02, 0x00],
   i32ltS: [0x48],
-  i32gtS: [0x4a],
-  i32geS: [0x4e],
-  i32eq: [0x46],
-  i32and: [0x71],
-  i32or: [0x72],
-  else: [0x05],
-  i32loadAt: (offset: number) => [0x28, 0x02, ...u32(offset)],
-  i32storeAt: (offset: number) => [0x36, 0x02, ...u32(offset)],
   if: [0x04, 0x40],
   f32add: [0x92],
   f32const: (v: number) => [0x43, ...f32bytes(v)],
@@ -301,75 +293,6 @@ function moduleBytes(): Uint8Array {
     ],
   );
 
-  // admitInsert(s, xs, lims, n, out, heaps, cnts, cy, h1) -> count: for k < n, with x = xs[k] and d = s[x]
-  // (int32), a candidate d < lims[k] at position cy + x goes to reference k's max-heap of h1 (distance,
-  // position) pairs at heaps + 8 h1 k when the heap is full (cnts[k] == h1): it replaces the root and sifts
-  // down (larger distance, then larger position, nearer the root), and lims[k] becomes the new root's
-  // distance; when the heap is not full yet, k is written to out[count++] for JavaScript to append.
-  // locals k = 9, cnt = 10, end = 11, x = 12, d = 13, p = 14, j = 15, c = 16, dc = 17, pc = 18, a = 19, stride = 20
-  const heapAddr = (idx: number): number[] => [...op.get(5), ...op.get(idx), ...op.i32const(3), ...op.i32shl, ...op.i32add];
-  const admitInsert = body(
-    [[12, I32]],
-    [
-      ...op.i32const(0), ...op.set(10),
-      ...endPointer(1, 3, 11),
-      ...op.i32const(0), ...op.set(9),
-      ...op.get(8), ...op.i32const(3), ...op.i32shl, ...op.set(20),
-      ...op.block, ...op.loop,
-      ...op.get(1), ...op.get(11), ...op.i32geU, ...op.brIf(1),
-      // d = s[x]
-      ...op.get(0), ...op.get(1), ...op.i32load, ...op.tee(12), ...op.i32const(2), ...op.i32shl, ...op.i32add, ...op.i32load, ...op.tee(13),
-      ...op.get(2), ...op.i32load, ...op.i32ltS,
-      ...op.if,
-      ...op.get(6), ...op.i32load, ...op.get(8), ...op.i32ltS,
-      ...op.if,
-      // not full: listed for JavaScript
-      ...op.get(4), ...op.get(10), ...op.i32const(2), ...op.i32shl, ...op.i32add, ...op.get(9), ...op.i32store,
-      ...op.get(10), ...op.i32const(1), ...op.i32add, ...op.set(10),
-      ...op.else,
-      ...op.get(7), ...op.get(12), ...op.i32add, ...op.set(14),
-      ...op.i32const(0), ...op.set(15),
-      ...op.block, ...op.loop,
-      // c = 2 j + 1; if c >= h1 break
-      ...op.get(15), ...op.i32const(1), ...op.i32shl, ...op.i32const(1), ...op.i32add, ...op.tee(16), ...op.get(8), ...op.i32geS, ...op.brIf(1),
-      // if c + 1 < h1 and entry c + 1 > entry c: c += 1
-      ...op.get(16), ...op.i32const(1), ...op.i32add, ...op.get(8), ...op.i32ltS,
-      ...op.if,
-      ...heapAddr(16), ...op.set(19),
-      // a = address of entry c; entry c + 1 at a + 8
-      ...op.get(19), ...op.i32loadAt(8), ...op.get(19), ...op.i32loadAt(0), ...op.i32gtS,
-      ...op.get(19), ...op.i32loadAt(8), ...op.get(19), ...op.i32loadAt(0), ...op.i32eq,
-      ...op.get(19), ...op.i32loadAt(12), ...op.get(19), ...op.i32loadAt(4), ...op.i32gtS,
-      ...op.i32and, ...op.i32or,
-      ...op.if,
-      ...op.get(16), ...op.i32const(1), ...op.i32add, ...op.set(16),
-      ...op.end,
-      ...op.end,
-      ...heapAddr(16), ...op.tee(19), ...op.i32loadAt(0), ...op.set(17),
-      ...op.get(19), ...op.i32loadAt(4), ...op.set(18),
-      // if dc < d or (dc == d and pc < p): break
-      ...op.get(17), ...op.get(13), ...op.i32ltS,
-      ...op.get(17), ...op.get(13), ...op.i32eq, ...op.get(18), ...op.get(14), ...op.i32ltS, ...op.i32and,
-      ...op.i32or, ...op.brIf(1),
-      // entry j = entry c; j = c
-      ...heapAddr(15), ...op.tee(19), ...op.get(17), ...op.i32storeAt(0),
-      ...op.get(19), ...op.get(18), ...op.i32storeAt(4),
-      ...op.get(16), ...op.set(15),
-      ...op.br(0), ...op.end, ...op.end,
-      ...heapAddr(15), ...op.tee(19), ...op.get(13), ...op.i32storeAt(0),
-      ...op.get(19), ...op.get(14), ...op.i32storeAt(4),
-      // lims[k] = root distance
-      ...op.get(2), ...op.get(5), ...op.i32load, ...op.i32store,
-      ...op.end,
-      ...op.end,
-      ...advance([1, 2, 6], 4),
-      ...op.get(5), ...op.get(20), ...op.i32add, ...op.set(5),
-      ...op.get(9), ...op.i32const(1), ...op.i32add, ...op.set(9),
-      ...op.br(0), ...op.end, ...op.end,
-      ...op.get(10),
-    ],
-  );
-
   const type6 = [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0x00];
   const type4 = [0x60, ...vec([[I32], [I32], [I32], [I32]]), 0x00];
   const type3 = [0x60, ...vec([[I32], [I32], [I32]]), 0x00];
@@ -377,14 +300,13 @@ function moduleBytes(): Uint8Array {
   const typeWie = [0x60, ...vec([[I32], [I32], [I32], [F32]]), ...vec([[F32]])];
   const typeAcc = [0x60, ...vec([[I32], [I32], [I32], [I32], [F32]]), 0x00];
   const typeAdmit = [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), ...vec([[I32]])];
-  const typeAdmitInsert = [0x60, ...vec(new Array(9).fill([I32])), ...vec([[I32]])];
   const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([type6, type4, type3, typeThr, typeWie, typeAcc, typeAdmit, typeAdmitInsert])),
+    ...section(1, vec([type6, type4, type3, typeThr, typeWie, typeAcc, typeAdmit])),
     // import env.mem: memory with a minimum of 1 page
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, 0x01]])),
-    ...section(3, vec([[0], [1], [2], [1], [2], [3], [4], [5], [6], [7]])),
+    ...section(3, vec([[0], [1], [2], [1], [2], [3], [4], [5], [6]])),
     ...section(
       7,
       vec([
@@ -397,10 +319,9 @@ function moduleBytes(): Uint8Array {
         [...name('wiener'), 0x00, 6],
         [...name('accumulate'), 0x00, 7],
         [...name('admit'), 0x00, 8],
-        [...name('admitInsert'), 0x00, 9],
       ]),
     ),
-    ...section(10, vec([update, init, rowSums, gather, haarLevel, threshold, wiener, accumulate, admit, admitInsert])),
+    ...section(10, vec([update, init, rowSums, gather, haarLevel, threshold, wiener, accumulate, admit])),
   ];
   return Uint8Array.from(bytes);
 }
@@ -427,7 +348,6 @@ export interface SimdKernel {
   wiener(gn: number, gb: number, n: number, s2: number): number;
   accumulate(acc: number, offs: number, count: number, g: number, w: number): void;
   admit(s: number, xs: number, lims: number, n: number, out: number): number;
-  admitInsert(s: number, xs: number, lims: number, n: number, out: number, heaps: number, cnts: number, cy: number, h1: number): number;
 }
 
 let compiled: object | null | undefined;
@@ -473,6 +393,5 @@ export function simdKernel(int32s: number): SimdKernel | undefined {
     wiener: e.wiener,
     accumulate: e.accumulate,
     admit: e.admit,
-    admitInsert: e.admitInsert,
   };
 }
