@@ -268,11 +268,13 @@ export class GraphBuilder {
   }
 
   encode(name: string): Uint8Array {
+    // constants no node reads (onnxruntime warns about each) are left out
+    const used = new Set(this.nodes.flatMap((n) => n.input));
     return encodeModel({
       ir_version: 8,
       opset_import: [{ version: 17 }, { domain: 'com.microsoft', version: 1 }],
       producer_name: 'hush',
-      graph: { name, node: this.nodes, initializer: this.inits, input: this.inputs, output: this.outputs },
+      graph: { name, node: this.nodes, initializer: this.inits.filter((t) => t.name !== undefined && used.has(t.name)), input: this.inputs, output: this.outputs },
     });
   }
 }
