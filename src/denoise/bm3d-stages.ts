@@ -107,10 +107,13 @@ class Aggregator {
   readonly acc: Float32Array;
   readonly weight: Float64Array;
   readonly numerator: Float64Array;
-  readonly denominator: Float64Array;
+  /** total weight of each block position (y * P + x), Kaiser-spread into the denominator at the end */
+  private readonly blockWeight: Float64Array;
   private flushed = 0;
   private live = -1;
+  private readonly kaiser: Float64Array;
   private readonly kaiser2: Float64Array;
+  private readonly height: number;
   private readonly tmp = new Float32Array(NN);
   private readonly P: number;
 
@@ -128,9 +131,11 @@ class Aggregator {
     this.P = width - N + 1;
     this.acc = acc;
     this.weight = new Float64Array(rows * this.P);
+    this.height = height;
     this.numerator = new Float64Array(width * height);
-    this.denominator = new Float64Array(width * height);
+    this.blockWeight = new Float64Array(this.P * Math.max(0, height - N + 1));
     const k = kaiserWindow(N, kaiserBeta);
+    this.kaiser = Float64Array.from(k);
     this.kaiser2 = new Float64Array(NN);
     for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) this.kaiser2[i * N + j] = k[i] * k[j];
   }
@@ -153,7 +158,7 @@ class Aggregator {
     const tmp = this.tmp;
     const k2 = this.kaiser2;
     const num = this.numerator;
-    const den = this.denominator;
+    const bw = this.blockWeight;
     const acc = this.acc;
     const inv = this.inverse;
     const last = Math.min(end, this.live + 1);
@@ -163,16 +168,13 @@ class Aggregator {
       for (let x = 0; x < P; x++) {
         const w = this.weight[slot * P + x];
         if (w === 0) continue;
+        bw[y * P + x] = w;
         const c = (slot * P + x) * NN;
         for (let u = 0; u < N; u++) inv(acc, c + u, N, tmp, u, N);
         for (let i = 0; i < N; i++) inv(tmp, i * N, 1, tmp, i * N, 1);
         for (let i = 0; i < N; i++) {
           const row = (y + i) * W + x;
-          for (let j = 0; j < N; j++) {
-            const kw = k2[i * N + j];
-            num[row + j] += kw * tmp[i * N + j];
-            den[row + j] += kw * w;
-          }
+          for (let j = 0; j < N; j++) num[row + j] += k2[i * N + j] * tmp[i * N + j];
         }
       }
     }
@@ -194,8 +196,32 @@ class Aggregator {
     }
   }
 
+  /**
+   * numerator / denominator, the denominator being the block weights spread by the
+   * (separable) Kaiser window: sum over blocks of w k[i] k[j] at (y + i, x + j).
+   */
   result(out: Float32Array): void {
-    for (let i = 0; i < out.length; i++) out[i] = this.numerator[i] / this.denominator[i];
+    const W = this.width;
+    const P = this.P;
+    const Q = this.height - N + 1;
+    const k = this.kaiser;
+    const bw = this.blockWeight;
+    const rowSpread = new Float64Array(W);
+    const den = new Float64Array(W * this.height);
+    for (let y = 0; y < Q; y++) {
+      rowSpread.fill(0);
+      for (let x = 0; x < P; x++) {
+        const w = bw[y * P + x];
+        if (w === 0) continue;
+        for (let j = 0; j < N; j++) rowSpread[x + j] += k[j] * w;
+      }
+      for (let i = 0; i < N; i++) {
+        const ki = k[i];
+        const o = (y + i) * W;
+        for (let x = 0; x < W; x++) den[o + x] += ki * rowSpread[x];
+      }
+    }
+    for (let i = 0; i < out.length; i++) out[i] = this.numerator[i] / den[i];
   }
 }
 
