@@ -22,6 +22,8 @@ import { defaultThreads, runTiled } from '../core/pool.js';
 import { HushError, ERROR_CODES, invalidParameter, type ErrorCode } from '../core/errors.js';
 import { assembleColour, filledColour, missingSamples } from './filters.js';
 import type { DenoiseContext, DenoiserInfo, ParameterGrid } from './types.js';
+import { KeptMemory, newMemory, WASM_PAGE, type WasmMemory } from '../core/wasm-asm.js';
+import { TV_TAU, tvJsKernels, tvModule, tvSimdAvailable, tvSimdKernels, type TvRowKernels } from './tv-simd.js';
 
 export interface DenoiseTvChambolleOptions {
   /** denoising weight on the image's value scale: larger is smoother (scikit-image's `weight`) */
@@ -55,8 +57,13 @@ export const TV_EXACT_MAX_PIXELS = 1 << 24;
 /** Tile side and overlap used above TV_EXACT_MAX_PIXELS. */
 export const TV_TILE_SIZE = 2048;
 export const TV_TILE_OVERLAP = 48;
-/** Planes smaller than this run in the calling thread: starting workers costs more than it saves. */
-const TV_WORKER_MIN_PIXELS = 1 << 16;
+/**
+ * Planes smaller than this run in the calling thread: with the SIMD kernels a 2 MP plane
+ * takes about 0.15 s on one core, and on the shared 2-core machine the workers' start
+ * and their barriers (two per iteration) cost more than the second core saved up to
+ * about 8 MP (docs/denoisers-tv-wavelet.md).
+ */
+export const TV_WORKER_MIN_PIXELS = 1 << 23;
 
 interface TvParams {
   weight: number;
@@ -71,140 +78,108 @@ function resolveTv(fn: string, options: unknown): TvParams {
 }
 
 /**
- * The working arrays of one plane. `image` holds the input, `out` the current
- * estimate u = image + div p, (p0, p1) the dual field along axes 0 and 1, and
- * rowD/rowN the per-row sums of d^2 and |grad u| for the energy, summed over rows in
- * order, so any split into bands gives the same energy. The row sums alternate
- * between two halves by iteration parity, so a worker that has moved on to the next
- * iteration never overwrites sums another worker is still reading.
+ * Where the working arrays of one plane lie in a heap (byte offsets, 16-byte
+ * aligned): `img` the input f, `out` the estimate u = f + div p, (p0, p1) the dual
+ * field along axes 0 and 1, all float32, with a row of zeros before p0 and a zero
+ * before p1 (tv-simd.ts); `rows` the per-row sums of d^2 and |grad u| (float64, 4 x
+ * height: sums of d^2 then of |grad u|, each in two halves by iteration parity, so
+ * a worker that has moved on to the next iteration never overwrites sums another
+ * worker is still reading). The energy adds them in row order, so any split into
+ * bands gives the same energy.
  */
-interface TvState {
+export interface TvLayout {
   width: number;
   height: number;
-  image: Float64Array;
-  out: Float64Array;
-  p0: Float64Array;
-  p1: Float64Array;
-  /** 2 x height */
-  rowD: Float64Array;
-  rowN: Float64Array;
+  img: number;
+  out: number;
+  /** the zeroed region: the zeros before p0, p0, the zero before p1, p1 */
+  zeroFrom: number;
+  p0: number;
+  p1: number;
+  rows: number;
+  bytes: number;
 }
 
-function makeState(width: number, height: number, alloc: (bytes: number) => ArrayBufferLike = (b) => new ArrayBuffer(b)): TvState {
-  const n = width * height;
-  const f = (len: number): Float64Array => new Float64Array(alloc(len * 8));
-  return { width, height, image: f(n), out: f(n), p0: f(n), p1: f(n), rowD: f(2 * height), rowN: f(2 * height) };
+const align16 = (b: number): number => Math.ceil(b / 16) * 16;
+
+export function tvLayout(width: number, height: number): TvLayout {
+  const plane = align16(4 * width * height);
+  const img = 0;
+  const out = img + plane;
+  const zeroFrom = out + plane;
+  const p0 = zeroFrom + align16(4 * width);
+  const p1 = p0 + plane + 16;
+  const rows = p1 + plane;
+  return { width, height, img, out, zeroFrom, p0, p1, rows, bytes: rows + 32 * height };
 }
 
-/** u = image + div p on row y (d = 0 on the first iteration), with sum d^2 into the row sums of parity `par`. */
-function outRow(s: TvState, y: number, first: boolean, par: number): void {
-  const { width: W, image, out, p0, p1, rowD } = s;
-  const i0 = y * W;
-  const at = par * s.height + y;
-  if (first) {
-    for (let i = i0; i < i0 + W; i++) out[i] = image[i];
-    rowD[at] = 0;
-    return;
-  }
-  let sd = 0;
-  // scikit-image: d = -p.sum(0); d[1:, :] += p[0][:-1, :]; d[:, 1:] += p[1][:, :-1]; out = image + d
-  if (y > 0) {
-    let d = -(p0[i0] + p1[i0]) + p0[i0 - W];
-    out[i0] = image[i0] + d;
-    sd += d * d;
-    for (let i = i0 + 1; i < i0 + W; i++) {
-      d = -(p0[i] + p1[i]) + p0[i - W] + p1[i - 1];
-      out[i] = image[i] + d;
-      sd += d * d;
-    }
-  } else {
-    let d = -(p0[i0] + p1[i0]);
-    out[i0] = image[i0] + d;
-    sd += d * d;
-    for (let i = i0 + 1; i < i0 + W; i++) {
-      d = -(p0[i] + p1[i]) + p1[i - 1];
-      out[i] = image[i] + d;
-      sd += d * d;
-    }
-  }
-  rowD[at] = sd;
+/** A plane's working arrays on a heap, and the kernels that update them. */
+interface TvState {
+  L: TvLayout;
+  heap: Float32Array;
+  /** 4 x height: [sum d^2 | parity 0, parity 1][sum |grad u| | parity 0, parity 1] */
+  rows: Float64Array;
+  k: TvRowKernels;
+}
+
+function stateOn(L: TvLayout, buffer: ArrayBufferLike, k: TvRowKernels | undefined): TvState {
+  const heap = new Float32Array(buffer, 0, L.bytes >> 2);
+  return { L, heap, rows: new Float64Array(buffer, L.rows, 4 * L.height), k: k ?? tvJsKernels(heap) };
+}
+
+/** Zeroes the dual field (and the zeros around it) for a new plane. */
+function resetDual(s: TvState): void {
+  s.heap.fill(0, s.L.zeroFrom >> 2, s.L.rows >> 2);
+}
+
+/** u = f + div p on row y, with sum d^2 into the row sums of parity `par`. */
+function outRow(s: TvState, y: number, par: number): void {
+  const { width: W, height: H, img, out, p0, p1 } = s.L;
+  const o = 4 * y * W;
+  s.rows[par * H + y] = s.k.out(img + o, out + o, p0 + o, p1 + o, W);
 }
 
 /** Dual update on row y from the gradient of u (needs u on rows y and y+1), with sum |grad u| into the row sums. */
 function dualRow(s: TvState, y: number, k: number, par: number): void {
-  const { width: W, height: H, out, p0, p1, rowN } = s;
-  const tau = 0.25;
-  const i0 = y * W;
-  const last = i0 + W - 1;
-  let sn = 0;
-  // scikit-image: g = diff(out) per axis (0 on the last row/column); norm = sqrt(sum g^2);
-  // E += weight * sum(norm); norm = norm * (tau / weight) + 1; p = (p - tau * g) / norm.
-  // The loops are split by border so the inner one has no branches (25% faster).
-  if (y < H - 1) {
-    for (let i = i0; i < last; i++) {
-      const u = out[i];
-      const g0 = out[i + W] - u;
-      const g1 = out[i + 1] - u;
-      const norm = Math.sqrt(g0 * g0 + g1 * g1);
-      sn += norm;
-      const den = norm * k + 1;
-      p0[i] = (p0[i] - tau * g0) / den;
-      p1[i] = (p1[i] - tau * g1) / den;
-    }
-    const g0 = out[last + W] - out[last];
-    const norm = Math.sqrt(g0 * g0 + 0);
-    sn += norm;
-    const den = norm * k + 1;
-    p0[last] = (p0[last] - tau * g0) / den;
-    p1[last] = (p1[last] - tau * 0) / den;
-  } else {
-    for (let i = i0; i < last; i++) {
-      const g1 = out[i + 1] - out[i];
-      const norm = Math.sqrt(0 + g1 * g1);
-      sn += norm;
-      const den = norm * k + 1;
-      p0[i] = (p0[i] - tau * 0) / den;
-      p1[i] = (p1[i] - tau * g1) / den;
-    }
-    const den = 0 * k + 1;
-    sn += 0;
-    p0[last] = (p0[last] - tau * 0) / den;
-    p1[last] = (p1[last] - tau * 0) / den;
-  }
-  rowN[par * H + y] = sn;
+  const { width: W, height: H, out, p0, p1 } = s.L;
+  const o = 4 * y * W;
+  const below = y < H - 1 ? o + 4 * W : o;
+  s.rows[(2 + par) * H + y] = s.k.dual(out + o, out + below, p0 + o, p1 + o, W, k);
 }
 
 /** Energy after an iteration, from the row sums in row order. */
 function energy(s: TvState, weight: number, par: number): number {
-  const H = s.height;
+  const H = s.L.height;
   let sd = 0;
   let sn = 0;
-  for (let y = par * H; y < (par + 1) * H; y++) sd += s.rowD[y];
-  for (let y = par * H; y < (par + 1) * H; y++) sn += s.rowN[y];
-  return (sd + weight * sn) / (s.width * H);
+  for (let y = par * H; y < (par + 1) * H; y++) sd += s.rows[y];
+  for (let y = (2 + par) * H; y < (3 + par) * H; y++) sn += s.rows[y];
+  return (sd + weight * sn) / (s.L.width * H);
 }
 
 /** One sweep over rows y0..y1-1: u on every row, and the dual update on every row but the last. */
-function sweep(s: TvState, y0: number, y1: number, first: boolean, k: number, par: number): void {
-  outRow(s, y0, first, par);
+function sweep(s: TvState, y0: number, y1: number, k: number, par: number): void {
+  outRow(s, y0, par);
   for (let y = y0; y < y1 - 1; y++) {
-    outRow(s, y + 1, first, par);
+    outRow(s, y + 1, par);
     dualRow(s, y, k, par);
   }
 }
 
 /**
- * Chambolle's iteration on rows y0..y1-1 of a plane (state.image set, p zero), with
+ * Chambolle's iteration on rows y0..y1-1 of a plane (img set, p zero), with
  * `meet` called where the bands of other workers must have caught up (a no-op for a
- * single band). Returns the iterations run; u is left in state.out.
+ * single band). Returns the iterations run; u is left in `out`. On the first
+ * iteration p = 0, so u = f and d = 0, as scikit-image's first iteration.
  */
 function iterate(s: TvState, p: TvParams, y0: number, y1: number, meet: () => void): number {
-  const k = 0.25 / p.weight;
+  // scikit-image multiplies the float32 norm by the Python float tau / weight, which numpy casts to float32
+  const k = Math.fround(TV_TAU / p.weight);
   let eInit = 0;
   let ePrev = 0;
   for (let i = 0; i < p.maxIterations; i++) {
     const par = i & 1;
-    sweep(s, y0, y1, i === 0, k, par);
+    sweep(s, y0, y1, k, par);
     meet();
     dualRow(s, y1 - 1, k, par);
     meet();
@@ -221,6 +196,18 @@ function iterate(s: TvState, p: TvParams, y0: number, y1: number, meet: () => vo
   return p.maxIterations;
 }
 
+/** Memory of the single-thread path, kept between calls (fresh pages are slow on small VMs). */
+const keptTv = new KeptMemory();
+let keptTvKernels: { memory: WasmMemory; k: TvRowKernels | undefined } | undefined;
+
+/** A heap for one plane in the calling thread: the kept WebAssembly memory with the SIMD kernels, or an ArrayBuffer and the JavaScript ones. */
+function localState(L: TvLayout): TvState {
+  if (!tvSimdAvailable()) return stateOn(L, new ArrayBuffer(L.bytes), undefined);
+  const { memory } = keptTv.take(L.bytes);
+  if (!keptTvKernels || keptTvKernels.memory !== memory) keptTvKernels = { memory, k: tvSimdKernels(memory, false) };
+  return stateOn(L, memory.buffer, keptTvKernels.k);
+}
+
 const alone = (): void => {};
 
 /**
@@ -234,7 +221,7 @@ export interface ColourPlanes {
   n: number;
   missing: Uint8Array | undefined;
   /** colour plane c into `into` (float64, row-major) */
-  read(c: number, into: Float64Array): void;
+  read(c: number, into: Float32Array | Float64Array): void;
   /** sets colour plane c of the output (missing samples are skipped) */
   write(c: number, plane: ArrayLike<number>): void;
   /** the output image: the input's metadata and alpha, the written planes */
@@ -255,12 +242,14 @@ export function colourPlanes(image: Image): ColourPlanes {
     missing,
     read(c, into) {
       if (filled) for (let q = 0, i = c; q < n; q++, i += nc) into[q] = filled[i];
+      else if (channels === 1) into.set(data);
       else for (let q = 0, i = c; q < n; q++, i += channels) into[q] = data[i];
     },
     write(c, plane) {
       if (missing) {
         for (let q = 0, i = c; q < n; q++, i += channels) if (!missing[i]) out[i] = plane[q];
-      } else for (let q = 0, i = c; q < n; q++, i += channels) out[i] = plane[q];
+      } else if (channels === 1) out.set(plane);
+      else for (let q = 0, i = c; q < n; q++, i += channels) out[i] = plane[q];
     },
     result: () => withData(image, out),
   };
@@ -276,15 +265,14 @@ export function denoiseTvChambolle(image: Image, options: DenoiseTvChambolleOpti
   checkImage(fn, image);
   const p = resolveTv(fn, options);
   const cp = colourPlanes(image);
-  const s = makeState(image.width, image.height);
+  const L = tvLayout(image.width, image.height);
+  const s = localState(L);
+  const n = image.width * image.height;
   for (let c = 0; c < cp.nc; c++) {
-    cp.read(c, s.image);
-    if (c > 0) {
-      s.p0.fill(0);
-      s.p1.fill(0);
-    }
+    cp.read(c, s.heap.subarray(L.img >> 2, (L.img >> 2) + n));
+    resetDual(s);
     iterate(s, p, 0, image.height, alone);
-    cp.write(c, s.out);
+    cp.write(c, s.heap.subarray(L.out >> 2, (L.out >> 2) + n));
   }
   return cp.result();
 }
@@ -294,9 +282,10 @@ export function denoiseTvChambolle(image: Image, options: DenoiseTvChambolleOpti
 
 /** Options of tvChambolleBandTask: the shared arrays and this worker's rows. */
 interface BandTaskOptions {
-  width: number;
-  height: number;
-  buffers: Record<'image' | 'out' | 'p0' | 'p1' | 'rowD' | 'rowN', SharedArrayBuffer>;
+  layout: TvLayout;
+  /** the shared heap: a shared WebAssembly memory (SIMD kernels) or a SharedArrayBuffer (JavaScript kernels) */
+  memory?: WasmMemory;
+  buffer?: SharedArrayBuffer;
   /** Int32Array: [arrived, generation, failed, iterations] */
   control: SharedArrayBuffer;
   y0: number;
@@ -327,19 +316,11 @@ function barrier(control: Int32Array, parties: number): void {
  * (image, options) => image; the image is unused.
  */
 export function tvChambolleBandTask(_image: Image, options: BandTaskOptions): Image {
-  const { width, height, buffers: b, y0, y1, parties, params } = options;
+  const { layout, memory, y0, y1, parties, params } = options;
   const control = new Int32Array(options.control);
-  const s: TvState = {
-    width,
-    height,
-    image: new Float64Array(b.image),
-    out: new Float64Array(b.out),
-    p0: new Float64Array(b.p0),
-    p1: new Float64Array(b.p1),
-    rowD: new Float64Array(b.rowD),
-    rowN: new Float64Array(b.rowN),
-  };
   try {
+    // both kernels give the same bits, so a worker without SIMD may join the others
+    const s = memory ? stateOn(layout, memory.buffer, tvSimdKernels(memory, true)) : stateOn(layout, options.buffer as SharedArrayBuffer, undefined);
     const iterations = iterate(s, params, y0, y1, () => barrier(control, parties));
     if (y0 === 0) Atomics.store(control, 3, iterations);
   } catch (e) {
@@ -405,33 +386,53 @@ export async function withWorkerGroup<T>(count: number, body: (group: WorkerGrou
   }
 }
 
+/** A shared memory kept between threaded calls (up to 256 MiB), and whether a call is using it. */
+let keptShared: { memory: WasmMemory; bytes: number; busy: boolean } | undefined;
+
+function takeSharedMemory(bytes: number): WasmMemory {
+  const pages = Math.ceil(bytes / WASM_PAGE);
+  if (keptShared && !keptShared.busy && keptShared.bytes >= bytes) {
+    keptShared.busy = true;
+    return keptShared.memory;
+  }
+  const memory = newMemory(pages, true);
+  if (bytes <= 256 * 2 ** 20 && !keptShared?.busy) keptShared = { memory, bytes: pages * WASM_PAGE, busy: true };
+  return memory;
+}
+
+function releaseSharedMemory(memory: WasmMemory | undefined): void {
+  if (keptShared && keptShared.memory === memory) keptShared.busy = false;
+}
+
 /** Same result as denoiseTvChambolle, bit for bit, with each plane's iteration shared by `threads` workers. */
 async function denoiseTvShared(image: Image, p: TvParams, threads: number, onProgress?: (f: number) => void): Promise<Image> {
   const { width, height } = image;
+  const n = width * height;
   const parties = Math.max(1, Math.min(threads, height));
   const cp = colourPlanes(image);
-  const s = makeState(width, height, (bytes) => new SharedArrayBuffer(bytes));
-  const buffers = {} as BandTaskOptions['buffers'];
-  for (const k of ['image', 'out', 'p0', 'p1', 'rowD', 'rowN'] as const) buffers[k] = s[k].buffer as SharedArrayBuffer;
+  const L = tvLayout(width, height);
+  const simd = tvSimdAvailable() && tvModule(true) !== null;
+  const memory = simd ? takeSharedMemory(L.bytes) : undefined;
+  const buffer = memory ? undefined : new SharedArrayBuffer(L.bytes);
+  const s = stateOn(L, memory ? memory.buffer : (buffer as SharedArrayBuffer), undefined);
   const control = new SharedArrayBuffer(16);
   await withWorkerGroup(parties, async (group) => {
     for (let c = 0; c < cp.nc; c++) {
-      cp.read(c, s.image);
-      s.p0.fill(0);
-      s.p1.fill(0);
+      cp.read(c, s.heap.subarray(L.img >> 2, (L.img >> 2) + n));
+      resetDual(s);
       new Int32Array(control).fill(0);
       await Promise.all(
         Array.from({ length: parties }, (_, b) => {
           const y0 = Math.floor((b * height) / parties);
           const y1 = Math.floor(((b + 1) * height) / parties);
-          const options: BandTaskOptions = { width, height, buffers, control, y0, y1, parties, params: p };
+          const options: BandTaskOptions = { layout: L, memory, buffer, control, y0, y1, parties, params: p };
           return group.call(b, import.meta.url, 'tvChambolleBandTask', options);
         }),
       );
-      cp.write(c, s.out);
+      cp.write(c, s.heap.subarray(L.out >> 2, (L.out >> 2) + n));
       onProgress?.((c + 1) / cp.nc);
     }
-  });
+  }).finally(() => releaseSharedMemory(memory));
   return cp.result();
 }
 
@@ -463,14 +464,15 @@ export async function denoiseTvChambolleTiled(
   return withData(image, out);
 }
 
-async function denoiseTvAsync(image: Image, options: Record<string, unknown>, context: DenoiseContext = {}): Promise<Image> {
+/** The registry entry's `denoise`; `minPixels` (default TV_WORKER_MIN_PIXELS) is there for tests. */
+export async function denoiseTvChambolleParallel(image: Image, options: Record<string, unknown>, context: DenoiseContext & { minPixels?: number } = {}): Promise<Image> {
   const fn = 'denoiseTvChambolle';
   checkImage(fn, image);
   const p = resolveTv(fn, options);
   const pixels = image.width * image.height;
   const threads = Math.max(1, Math.floor(context.threads ?? defaultThreads()));
   if (pixels > TV_EXACT_MAX_PIXELS) return denoiseTvChambolleTiled(image, p, { threads, onProgress: context.onProgress });
-  if (threads === 1 || pixels < TV_WORKER_MIN_PIXELS || image.height < 2) {
+  if (threads === 1 || pixels < (context.minPixels ?? TV_WORKER_MIN_PIXELS) || image.height < 2) {
     const r = denoiseTvChambolle(image, p);
     context.onProgress?.(1);
     return r;
@@ -490,5 +492,5 @@ export const TV_CHAMBOLLE_DENOISER: DenoiserInfo = {
   params: TV_CHAMBOLLE_PARAMS,
   usesSigma: false,
   calibrationGrid: tvGrid,
-  denoise: denoiseTvAsync,
+  denoise: denoiseTvChambolleParallel,
 };

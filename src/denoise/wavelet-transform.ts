@@ -202,7 +202,7 @@ export function dwt2MaxLevel(width: number, height: number, wavelet: Wavelet): n
  * take the plain form taps 0..F-1 on inputs i-0..i-(F-1), i = centreOffset + 2o,
  * and are computed without a table.
  */
-interface AxisPlan {
+export interface AxisPlan {
   n: number;
   outputs: number;
   centreStart: number;
@@ -317,7 +317,8 @@ function planPeriodization(N: number, F: number): AxisPlan {
   return { n: N, outputs, centreStart, centreEnd, centreOffset: F / 2, terms };
 }
 
-function analysisPlan(n: number, F: number, mode: WaveletMode): AxisPlan {
+/** The plan of one axis of a one-level analysis (cached per size, filter length and mode); wavelet.ts's SIMD path uses it too. */
+export function analysisPlan(n: number, F: number, mode: WaveletMode): AxisPlan {
   const key = `a${mode}:${n}:${F}`;
   let p = plans.get(key);
   if (!p) {

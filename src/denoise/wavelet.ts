@@ -20,6 +20,7 @@ import { resolveParams, type ParamSpec } from '../core/params.js';
 import { checkObject } from '../core/validate.js';
 import { defaultThreads } from '../core/pool.js';
 import { colourPlanes, withWorkerGroup } from './tv-chambolle.js';
+import { heapTransform, waveletSimdAvailable } from './wavelet-simd.js';
 import {
   cropPlane,
   dwt2MaxLevel,
@@ -192,9 +193,81 @@ export function waveletThresholdPlane(plane: Plane, o: WaveletPlaneOptions): Flo
   return cropPlane(waverec2Unchecked(coeffs, bank, 'symmetric'), width, height).data;
 }
 
-/** Worker side: one plane, sent as options.plane; returns the denoised plane as .data. */
-export function waveletPlaneTask(_image: Image, options: { plane: Plane; options: WaveletPlaneOptions }): { data: Float64Array } {
-  return { data: waveletThresholdPlane(options.plane, options.options) };
+/**
+ * numpy.median(abs(d)) over the non-zero float32 samples of a subband, by selection on
+ * the float32 bit patterns (a histogram of the top 16 bits of |d|, then a sort of the
+ * one or two bins that hold the middle); 0 when every sample is 0.
+ */
+export function medianAbsNonZero32(band: Float32Array): number {
+  const bits = new Uint32Array(band.buffer, band.byteOffset, band.length);
+  const hist = new Int32Array(1 << 15);
+  let m = 0;
+  for (let i = 0; i < bits.length; i++) {
+    const a = bits[i] & 0x7fffffff;
+    if (a !== 0) {
+      hist[a >>> 16]++;
+      m++;
+    }
+  }
+  if (m === 0) return 0;
+  const hiRank = m >> 1;
+  const loRank = m % 2 ? hiRank : hiRank - 1;
+  // the bins holding ranks loRank and hiRank, and how many samples lie below the first
+  let below = 0;
+  let bin = 0;
+  while (below + hist[bin] <= loRank) below += hist[bin++];
+  let last = bin;
+  let upTo = below + hist[bin];
+  while (upTo <= hiRank) upTo += hist[++last];
+  const picked = new Uint32Array(upTo - below);
+  let p = 0;
+  for (let i = 0; i < bits.length; i++) {
+    const a = bits[i] & 0x7fffffff;
+    const b = a >>> 16;
+    if (a !== 0 && b >= bin && b <= last) picked[p++] = a;
+  }
+  picked.sort();
+  const asFloat = new Float32Array(picked.buffer);
+  return (asFloat[loRank - below] + asFloat[hiRank - below]) / 2;
+}
+
+/** The float32 SIMD path of waveletThresholdPlane: the same steps on the heap; undefined where it cannot run (no SIMD, tiny planes). */
+function waveletThresholdSimd(width: number, height: number, o: WaveletPlaneOptions, read: (into: Float32Array) => void): Float32Array | undefined {
+  const bank = waveletFilters(o.wavelet);
+  const levels = o.levels ?? Math.max(dwt2MaxLevel(width, height, o.wavelet) - 3, 1);
+  const t = heapTransform(bank, width, height, levels);
+  if (!t) return undefined;
+  read(t.input);
+  t.decompose();
+  const sigma = o.sigma ?? medianAbsNonZero32(t.details[0][2].data) / MAD_TO_SIGMA;
+  const variance = sigma * sigma;
+  const visu = visuThreshold(width * height, sigma);
+  for (const level of t.details) {
+    for (const band of level) {
+      const th = o.method === 'BayesShrink' ? variance / Math.sqrt(Math.max(t.sumSq(band) / band.data.length - variance, FLOAT64_EPS)) : visu;
+      t.shrink(band, th, o.mode === 'soft');
+    }
+  }
+  return t.reconstruct();
+}
+
+/**
+ * One plane's denoising, on the SIMD path where it runs (float32, the result a view of
+ * this thread's WebAssembly memory, valid until its next use) or the float64 JavaScript
+ * path (a new array). `read` fills the plane it is given.
+ */
+function thresholdPlane(width: number, height: number, o: WaveletPlaneOptions, read: (into: Float32Array | Float64Array) => void): Float32Array | Float64Array {
+  const r = waveletThresholdSimd(width, height, o, read);
+  if (r) return r;
+  const data = new Float64Array(width * height);
+  read(data);
+  return waveletThresholdPlane({ data, width, height }, o);
+}
+
+/** Worker side: one plane, sent as options.data; returns the denoised plane as .data (a copy). */
+export function waveletPlaneTask(_image: Image, options: { data: Float32Array | Float64Array; width: number; height: number; options: WaveletPlaneOptions }): { data: Float32Array | Float64Array } {
+  const r = thresholdPlane(options.width, options.height, options.options, (into) => into.set(options.data));
+  return { data: r instanceof Float64Array ? r : r.slice() };
 }
 
 /** skimage.color.colorconv.ycbcr_from_rgb (values for RGB on [0, 1], Y on 16..235). */
@@ -217,82 +290,107 @@ function sigmaRgbToYcbcr(sigma: number): number[] {
   return YCBCR_FROM_RGB.map((row) => Math.sqrt(row[0] * row[0] * v + row[1] * row[1] * v + row[2] * row[2] * v));
 }
 
-/** A plan of plane jobs, run either here or on workers. */
-type PlaneRunner = (jobs: { plane: Plane; options: WaveletPlaneOptions }[]) => Promise<Float64Array[]> | Float64Array[];
-
-const runHere: PlaneRunner = (jobs) => jobs.map((j) => waveletThresholdPlane(j.plane, j.options));
+let keptPlanes: Float32Array[] | undefined;
 
 /**
- * The shared body of denoiseWavelet and its async twin: planes in, planes out,
- * written as a generator of steps so the same code runs synchronously or with the
- * plane jobs spread over workers.
+ * Three float32 planes of n samples: with `reuse`, the ones kept from the last call in
+ * this thread (fresh memory is slow on small VMs; only synchronous calls may reuse them),
+ * up to 2^24 samples each.
  */
-function* waveletSteps(image: Image, p: WaveletParams): Generator<{ plane: Plane; options: WaveletPlaneOptions }[], Image, Float64Array[]> {
+function planes3(n: number, reuse: boolean): Float32Array[] {
+  if (!reuse || n > 1 << 24) return [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+  if (!keptPlanes || keptPlanes[0].length < n) keptPlanes = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+  return keptPlanes.map((plane) => plane.subarray(0, n));
+}
+
+/** One plane to denoise: where its samples come from and where the result goes. */
+interface PlaneJob {
+  options: WaveletPlaneOptions;
+  read(into: Float32Array | Float64Array): void;
+  write(result: ArrayLike<number>): void;
+}
+
+/**
+ * The shared body of denoiseWavelet and its parallel twin: the plane jobs of an image
+ * and the step that assembles the output once every job has written its result.
+ */
+function waveletJobs(image: Image, p: WaveletParams, reuse: boolean): { jobs: PlaneJob[]; finish: () => Image } {
   const { width, height } = image;
   const n = width * height;
   const nc = colourChannels(image);
   const cp = colourPlanes(image);
   const base: WaveletPlaneOptions = { wavelet: p.wavelet, mode: p.mode, method: p.method, sigma: p.sigma, levels: p.waveletLevels };
   if (p.colourSpace === 'rgb') {
-    const jobs = Array.from({ length: nc }, (_, c) => {
-      const data = new Float64Array(n);
-      cp.read(c, data);
-      return { plane: { data, width, height }, options: base };
-    });
-    const done = yield jobs;
-    done.forEach((d, c) => cp.write(c, d));
-    return cp.result();
+    const jobs = Array.from({ length: nc }, (_, c): PlaneJob => ({ options: base, read: (into) => cp.read(c, into), write: (d) => cp.write(c, d) }));
+    return { jobs, finish: () => cp.result() };
   }
-  // YCbCr: skimage.color.rgb2ycbcr, each channel rescaled to [0, 1] and denoised as a grey image, back with ycbcr2rgb
-  const ycc = [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
-  const rgb = [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
-  rgb.forEach((plane, c) => cp.read(c, plane));
+  // YCbCr: skimage.color.rgb2ycbcr, each channel rescaled to [0, 1] and denoised as a grey image, back with ycbcr2rgb.
+  // The three planes are converted in place (float64 arithmetic, float32 storage, as scikit-image's float32 path stores them).
+  const ycc = planes3(n, reuse);
+  ycc.forEach((plane, c) => cp.read(c, plane));
+  const [Y, Cb, Cr] = ycc;
+  const [m0, m1, m2] = YCBCR_FROM_RGB;
+  let lo0 = Infinity;
+  let lo1 = Infinity;
+  let lo2 = Infinity;
+  let hi0 = -Infinity;
+  let hi1 = -Infinity;
+  let hi2 = -Infinity;
   for (let q = 0; q < n; q++) {
-    const r = rgb[0][q];
-    const g = rgb[1][q];
-    const b = rgb[2][q];
-    for (let c = 0; c < 3; c++) {
-      const m = YCBCR_FROM_RGB[c];
-      ycc[c][q] = r * m[0] + g * m[1] + b * m[2] + YCBCR_OFFSET[c];
-    }
+    const r = Y[q];
+    const g = Cb[q];
+    const b = Cr[q];
+    // the matrix product, then the offset
+    const y = r * m0[0] + g * m0[1] + b * m0[2] + YCBCR_OFFSET[0];
+    const cb = r * m1[0] + g * m1[1] + b * m1[2] + YCBCR_OFFSET[1];
+    const cr = r * m2[0] + g * m2[1] + b * m2[2] + YCBCR_OFFSET[2];
+    Y[q] = y;
+    Cb[q] = cb;
+    Cr[q] = cr;
+    if (y < lo0) lo0 = y;
+    if (y > hi0) hi0 = y;
+    if (cb < lo1) lo1 = cb;
+    if (cb > hi1) hi1 = cb;
+    if (cr < lo2) lo2 = cr;
+    if (cr > hi2) hi2 = cr;
   }
+  const lo = [lo0, lo1, lo2];
+  const hi = [hi0, hi1, hi2];
   const sigmas = p.sigma === undefined ? [undefined, undefined, undefined] : p.rescaleSigma ? sigmaRgbToYcbcr(p.sigma) : [p.sigma, p.sigma, p.sigma];
-  const jobs: { plane: Plane; options: WaveletPlaneOptions }[] = [];
-  const scaled: { c: number; min: number; scale: number }[] = [];
+  const jobs: PlaneJob[] = [];
   for (let c = 0; c < 3; c++) {
     const ch = ycc[c];
-    let min = Infinity;
-    let max = -Infinity;
-    for (let q = 0; q < n; q++) {
-      if (ch[q] < min) min = ch[q];
-      if (ch[q] > max) max = ch[q];
-    }
+    // the stored (float32) values' range
+    const min = Math.fround(lo[c]);
+    const max = Math.fround(hi[c]);
     const scale = max - min;
     // scikit-image leaves a constant channel as it is
     if (scale === 0) continue;
-    const data = new Float64Array(n);
-    for (let q = 0; q < n; q++) data[q] = (ch[q] - min) / scale;
     const s = sigmas[c];
-    jobs.push({ plane: { data, width, height }, options: { ...base, sigma: s === undefined ? undefined : s / scale } });
-    scaled.push({ c, min, scale });
+    jobs.push({
+      options: { ...base, sigma: s === undefined ? undefined : s / scale },
+      read: (into) => {
+        for (let q = 0; q < n; q++) into[q] = (ch[q] - min) / scale;
+      },
+      write: (d) => {
+        for (let q = 0; q < n; q++) ch[q] = d[q] * scale + min;
+      },
+    });
   }
-  const done = yield jobs;
-  scaled.forEach(({ c, min, scale }, k) => {
-    const d = done[k];
-    const ch = ycc[c];
-    for (let q = 0; q < n; q++) ch[q] = d[q] * scale + min;
-  });
-  for (let q = 0; q < n; q++) {
-    const y = ycc[0][q] - YCBCR_OFFSET[0];
-    const cb = ycc[1][q] - YCBCR_OFFSET[1];
-    const cr = ycc[2][q] - YCBCR_OFFSET[2];
-    for (let c = 0; c < 3; c++) {
-      const m = RGB_FROM_YCBCR[c];
-      rgb[c][q] = y * m[0] + cb * m[1] + cr * m[2];
+  const finish = (): Image => {
+    const [n0, n1, n2] = RGB_FROM_YCBCR;
+    for (let q = 0; q < n; q++) {
+      const y = Y[q] - YCBCR_OFFSET[0];
+      const cb = Cb[q] - YCBCR_OFFSET[1];
+      const cr = Cr[q] - YCBCR_OFFSET[2];
+      Y[q] = y * n0[0] + cb * n0[1] + cr * n0[2];
+      Cb[q] = y * n1[0] + cb * n1[1] + cr * n1[2];
+      Cr[q] = y * n2[0] + cb * n2[1] + cr * n2[2];
     }
-  }
-  rgb.forEach((plane, c) => cp.write(c, plane));
-  return cp.result();
+    ycc.forEach((plane, c) => cp.write(c, plane));
+    return cp.result();
+  };
+  return { jobs, finish };
 }
 
 /**
@@ -304,10 +402,9 @@ export function denoiseWavelet(image: Image, options: DenoiseWaveletOptions = {}
   const fn = 'denoiseWavelet';
   checkImage(fn, image);
   const p = resolveWavelet(fn, image, options);
-  const steps = waveletSteps(image, p);
-  let r = steps.next(undefined as unknown as Float64Array[]);
-  while (!r.done) r = steps.next(runHere(r.value) as Float64Array[]);
-  return r.value;
+  const { jobs, finish } = waveletJobs(image, p, true);
+  for (const job of jobs) job.write(thresholdPlane(image.width, image.height, job.options, job.read));
+  return finish();
 }
 
 /**
@@ -339,27 +436,27 @@ export async function denoiseWaveletParallel(
   }
   // colour: one plane per worker, the calling thread takes a share too
   const workers = Math.min(threads, planes) - 1;
+  const { width, height } = image;
   return withWorkerGroup(workers, async (group) => {
-    const steps = waveletSteps(image, p);
-    let r = steps.next(undefined as unknown as Float64Array[]);
-    while (!r.done) {
-      const jobs = r.value;
-      let finished = 0;
-      const results = await Promise.all(
-        jobs.map(async (job, k) => {
-          const w = k % (workers + 1);
-          // the last share runs here, after the posts, so the workers start first
-          const res =
-            w === workers
-              ? await Promise.resolve().then(() => waveletThresholdPlane(job.plane, job.options))
-              : ((await group.call(w, import.meta.url, 'waveletPlaneTask', job)) as Float64Array);
-          context.onProgress?.(++finished / jobs.length);
-          return res;
-        }),
-      );
-      r = steps.next(results);
-    }
-    return r.value;
+    const { jobs, finish } = waveletJobs(image, p, false);
+    let finished = 0;
+    await Promise.all(
+      jobs.map(async (job, k) => {
+        const w = k % (workers + 1);
+        if (w === workers) {
+          // the calling thread's share runs after the posts, so the workers start first
+          await Promise.resolve();
+          job.write(thresholdPlane(width, height, job.options, job.read));
+        } else {
+          // the same precision as the path the worker will take, so the result is the same bit for bit
+          const data = waveletSimdAvailable() ? new Float32Array(width * height) : new Float64Array(width * height);
+          job.read(data);
+          job.write((await group.call(w, import.meta.url, 'waveletPlaneTask', { data, width, height, options: job.options })) as Float32Array | Float64Array);
+        }
+        context.onProgress?.(++finished / jobs.length);
+      }),
+    );
+    return finish();
   });
 }
 
