@@ -178,6 +178,54 @@ export async function disposePool(): Promise<void> {
   await Promise.all(pool.slice().map((w) => stopWorker(w, 'pool: disposed while running a tile')));
 }
 
+/** One call of a tile function on a worker: `task.exportName(image, task.options)`. */
+export interface PoolJob {
+  task: TileTask;
+  /** the input; its data buffer is transferred to the worker (not copied) */
+  image: Image;
+}
+
+/**
+ * Runs each job's function on a pooled worker thread (at most `threads` at once, in order
+ * of the list) and resolves with the `data` of each result, in the order of `jobs`. For
+ * callers that cut their own bands (each with its own options) instead of runTiled's
+ * tiles. With `threads` 1 the jobs run in the calling thread.
+ */
+export async function runJobs(jobs: PoolJob[], threads: number, onDone?: (index: number) => void): Promise<Float32Array[]> {
+  const results: Float32Array[] = new Array(jobs.length);
+  const n = Math.max(1, Math.min(Math.floor(threads), jobs.length));
+  if (n === 1) {
+    for (let i = 0; i < jobs.length; i++) {
+      const { task, image } = jobs[i];
+      const mod = (await import(task.moduleUrl)) as Record<string, TileFn>;
+      results[i] = mod[task.exportName](image, task.options).data;
+      onDone?.(i);
+    }
+    return results;
+  }
+  const workers = await acquire(n);
+  let next = 0;
+  let failed = false;
+  try {
+    await Promise.all(
+      workers.map(async (w) => {
+        while (!failed && next < jobs.length) {
+          const i = next++;
+          results[i] = await w.run(jobs[i].task, jobs[i].image);
+          onDone?.(i);
+        }
+      }),
+    );
+  } catch (e) {
+    failed = true;
+    await Promise.all(workers.filter((w) => !w.dead && w.running).map((w) => stopWorker(w)));
+    throw e;
+  } finally {
+    release(workers, Math.max(defaultThreads(), n));
+  }
+  return results;
+}
+
 /** Runs `task` over tiles of `image` on worker threads and stitches the result. */
 export async function runTiled(image: Image, task: TileTask, options: ParallelOptions): Promise<Image> {
   const threads = Math.max(1, Math.floor(options.threads ?? defaultThreads()));

@@ -13,11 +13,11 @@
  * Denoising Method", IPOL 2012); see docs/bm3d.md for the choices and the measured
  * PSNR against the published figures.
  */
-import { checkImage, colourChannels, withData, type Channels, type Image } from '../core/image.js';
+import { checkImage, colourChannels, withData, type Image } from '../core/image.js';
 import { invalidParameter } from '../core/errors.js';
 import { resolveParams, type ParamSpec } from '../core/params.js';
 import { checkObject } from '../core/validate.js';
-import { defaultThreads, runTiled } from '../core/pool.js';
+import { defaultThreads, runJobs, type PoolJob } from '../core/pool.js';
 import type { DenoiseContext, DenoiserInfo } from './types.js';
 import {
   BLOCK_TRANSFORMS,
@@ -350,74 +350,91 @@ export function denoiseBm3d(image: Image, options: DenoiseBm3dOptions): Image {
   return finish(image, prep, result);
 }
 
-/** Options of the worker-side stage kernel. */
-export interface Bm3dTileOptions {
+const TILE_MODULE = import.meta.url;
+
+/** Options of the worker-side band kernel. */
+export interface Bm3dBandOptions {
   pass: 'hard' | 'wiener';
   cfg: Bm3dConfig;
+  width: number;
+  /** rows of the band, context included */
+  rows: number;
+  /** absolute row of the band's first row, so its reference grid lines up with the whole image's */
+  originY: number;
+  /** planes per set */
+  nc: number;
+  /** rows [core0, core1) of the band are returned */
+  core0: number;
+  core1: number;
 }
 
 /**
- * Worker entry: one stage on one band. The band's planes are its colour channels; its
- * last channel carries each row's absolute index, so reference grids line up with the
- * whole image's. For the Wiener pass the band is twice as wide: noisy planes on the
- * left, basic estimate on the right.
+ * Worker entry: one stage on one band. `image.data` holds the band's planes one after
+ * another (nc planes of width x rows; for the Wiener pass the nc noisy planes, then the
+ * nc basic planes); the result holds the core rows of the nc filtered planes, one plane
+ * after another.
  */
-export function bm3dTile(image: Image, options: Bm3dTileOptions): Image {
-  const { width, height, channels, data } = image;
-  const nc = channels - 1;
-  const originY = Math.round(data[channels - 1]);
-  const w = options.pass === 'wiener' ? width / 2 : width;
-  const planeAt = (c: number, x0: number): Float32Array => {
-    const pl = new Float32Array(w * height);
-    for (let y = 0; y < height; y++) for (let x = 0; x < w; x++) pl[y * w + x] = data[(y * width + x0 + x) * channels + c];
-    return pl;
-  };
-  const noisy = Array.from({ length: nc }, (_, c) => planeAt(c, 0));
+export function bm3dBand(image: Image, o: Bm3dBandOptions): Image {
+  const { width: w, rows, nc } = o;
+  const len = w * rows;
+  const plane = (k: number): Float32Array => image.data.subarray(k * len, (k + 1) * len);
+  const noisy = Array.from({ length: nc }, (_, c) => plane(c));
   const result =
-    options.pass === 'hard'
-      ? runHard(noisy, w, height, options.cfg, originY)
+    o.pass === 'hard'
+      ? runHard(noisy, w, rows, o.cfg, o.originY)
       : runWiener(
           noisy,
-          Array.from({ length: nc }, (_, c) => planeAt(c, w)),
+          Array.from({ length: nc }, (_, c) => plane(nc + c)),
           w,
-          height,
-          options.cfg,
-          originY,
+          rows,
+          o.cfg,
+          o.originY,
         );
-  const out = data.slice();
-  for (let y = 0; y < height; y++) for (let x = 0; x < w; x++) for (let c = 0; c < nc; c++) out[(y * width + x) * channels + c] = result[c][y * w + x];
-  return withData(image, out);
+  const coreLen = w * (o.core1 - o.core0);
+  const out = new Float32Array(nc * coreLen);
+  for (let c = 0; c < nc; c++) out.set(result[c].subarray(o.core0 * w, o.core1 * w), c * coreLen);
+  return { data: out, width: w, height: (o.core1 - o.core0) * nc, channels: 1 };
 }
 
-/** Interleaves planes (placed side by side when several sets are given) with a row-index channel. */
-function packBands(sets: Float32Array[][], width: number, height: number): Image {
+/**
+ * One stage over full-width bands on pooled worker threads, one band per thread, each
+ * with `stageReach` rows of context: the planes' rows are copied straight into each
+ * band's buffer (no interleaving) and the core rows copied back.
+ */
+async function runBands(
+  pass: 'hard' | 'wiener',
+  sets: Float32Array[][],
+  width: number,
+  height: number,
+  cfg: Bm3dConfig,
+  threads: number,
+  onFraction: (f: number) => void,
+): Promise<Float32Array[]> {
+  const overlap = stageReach(cfg);
   const nc = sets[0].length;
-  const channels = (nc + 1) as Channels;
-  const W = width * sets.length;
-  const data = new Float32Array(W * height * channels);
-  for (let y = 0; y < height; y++) {
-    for (let s = 0; s < sets.length; s++) {
-      for (let x = 0; x < width; x++) {
-        const i = (y * W + s * width + x) * channels;
-        for (let c = 0; c < nc; c++) data[i + c] = sets[s][c][y * width + x];
-        data[i + nc] = y;
-      }
-    }
-  }
-  return { data, width: W, height, channels };
-}
-
-function unpackPlanes(image: Image, width: number, nc: number): Float32Array[] {
-  const { height, channels, data } = image;
-  const W = image.width;
-  return Array.from({ length: nc }, (_, c) => {
-    const pl = new Float32Array(width * height);
-    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) pl[y * width + x] = data[(y * W + x) * channels + c];
-    return pl;
+  const nb = Math.max(1, Math.min(threads, Math.floor(height / (2 * overlap + 16))));
+  const bands = Array.from({ length: nb }, (_, k) => {
+    const y0 = Math.floor((k * height) / nb);
+    const y1 = Math.floor(((k + 1) * height) / nb);
+    return { y0, y1, cy0: Math.max(0, y0 - overlap), cy1: Math.min(height, y1 + overlap) };
   });
+  const jobs: PoolJob[] = bands.map(({ y0, y1, cy0, cy1 }) => {
+    const len = width * (cy1 - cy0);
+    const data = new Float32Array(sets.length * nc * len);
+    let k = 0;
+    for (const set of sets) for (const pl of set) data.set(pl.subarray(cy0 * width, cy1 * width), len * k++);
+    const options: Bm3dBandOptions = { pass, cfg, width, rows: cy1 - cy0, originY: cy0, nc, core0: y0 - cy0, core1: y1 - cy0 };
+    return { task: { moduleUrl: TILE_MODULE, exportName: 'bm3dBand', options }, image: { data, width, height: (cy1 - cy0) * sets.length * nc, channels: 1 } };
+  });
+  let done = 0;
+  const results = await runJobs(jobs, threads, () => onFraction(++done / nb));
+  const out = Array.from({ length: nc }, () => new Float32Array(width * height));
+  bands.forEach(({ y0, y1 }, k) => {
+    const coreLen = width * (y1 - y0);
+    for (let c = 0; c < nc; c++) out[c].set(results[k].subarray(c * coreLen, (c + 1) * coreLen), y0 * width);
+  });
+  return out;
 }
-
-const TILE_MODULE = import.meta.url;
 
 /**
  * Grey pixels (colour counts 1.7 each) below which denoiseBm3dParallel runs in the calling
@@ -450,20 +467,10 @@ export async function denoiseBm3dParallel(image: Image, options: DenoiseBm3dOpti
     context.onProgress?.(1);
     return finish(image, prep, result);
   }
-  const overlap = stageReach(cfg);
-  const basicImage = await runTiled(
-    packBands([planes], width, height),
-    { moduleUrl: TILE_MODULE, exportName: 'bm3dTile', options: { pass: 'hard', cfg } satisfies Bm3dTileOptions },
-    { threads, overlap, bands: threads, onProgress: (f) => context.onProgress?.(f * share) },
-  );
-  const basic = unpackPlanes(basicImage, width, planes.length);
+  const basic = await runBands('hard', [planes], width, height, cfg, threads, (f) => context.onProgress?.(f * share));
   if (cfg.stage === 'hard') return finish(image, prep, basic);
-  const finalImage = await runTiled(
-    packBands([planes, basic], width, height),
-    { moduleUrl: TILE_MODULE, exportName: 'bm3dTile', options: { pass: 'wiener', cfg } satisfies Bm3dTileOptions },
-    { threads, overlap, bands: threads, onProgress: (f) => context.onProgress?.(share + f * (1 - share)) },
-  );
-  return finish(image, prep, unpackPlanes(finalImage, width, planes.length));
+  const final = await runBands('wiener', [planes, basic], width, height, cfg, threads, (f) => context.onProgress?.(share + f * (1 - share)));
+  return finish(image, prep, final);
 }
 
 export const BM3D_DENOISER: DenoiserInfo = {

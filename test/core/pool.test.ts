@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { disposePool, poolSize, runTiled } from '../../src/core/pool.js';
+import { disposePool, poolSize, runJobs, runTiled } from '../../src/core/pool.js';
 import { boxFilter } from '../helpers/box-filter.js';
 import { randomImage } from '../helpers/images.js';
 
@@ -100,6 +100,27 @@ test('a worker that crashes fails its call, and the next call gets a fresh worke
   assert.ok(poolSize() <= 2);
   const ok = await runTiled(im, { moduleUrl, exportName: 'boxFilter', options: { radius: 1 } }, { threads: 2, tileSize: 16, overlap: 1 });
   assert.deepEqual(ok.data, boxFilter(im, { radius: 1 }).data);
+  await disposePool();
+});
+
+test('runJobs: each job with its own options, results in the order of the jobs, errors with their code', async () => {
+  const ims = [randomImage(30, 20, 1, 11), randomImage(17, 40, 1, 12), randomImage(25, 25, 3, 13)];
+  const radii = [1, 2, 3];
+  const expected = ims.map((im, i) => boxFilter(im, { radius: radii[i] }).data);
+  for (const threads of [1, 2]) {
+    const done: number[] = [];
+    const jobs = ims.map((im, i) => ({ task: { moduleUrl, exportName: 'boxFilter', options: { radius: radii[i] } }, image: { ...im, data: im.data.slice() } }));
+    const out = await runJobs(jobs, threads, (i) => done.push(i));
+    assert.deepEqual(out, expected, `threads ${threads}`);
+    assert.deepEqual(done.sort(), [0, 1, 2]);
+  }
+  await assert.rejects(
+    runJobs(
+      ims.map((im) => ({ task: { moduleUrl, exportName: 'boxFilter', options: { radius: 1, failOn: 500 } }, image: { ...im, data: im.data.slice() } })),
+      2,
+    ),
+    { code: 'ERR_INVALID_PARAMETER', message: 'boxFilter: tile too large' },
+  );
   await disposePool();
 });
 

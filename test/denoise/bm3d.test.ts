@@ -274,18 +274,21 @@ test('missing samples (NaN, mask) are filled for the computation and restored, n
 });
 
 test('worker-thread bands equal the single-thread result exactly (grey and colour, both stages)', async () => {
-  // searchWindow 9 needs 2 * 4 + 8 = 16 rows of context, so 150 rows make 3 bands of about 50
+  // searchWindow 9 needs 2 * 4 + 8 = 16 rows of context; 150 rows make one band per thread (2 or 3)
   const cases: [Channels, DenoiseBm3dOptions][] = [
     [1, { sigma: SIGMA, searchWindow: 9 }],
     [3, { sigma: SIGMA, searchWindow: 9, step: 4, stage: 'hard' }],
+    [3, { sigma: SIGMA, searchWindow: 7, step: 4 }],
   ];
   for (const [channels, opts] of cases) {
     const { noisy: n } = noisy(24, 150, channels, 5);
     const single = denoiseBm3d(n, opts);
-    let last = 0;
-    const tiled = await denoiseBm3dParallel(n, opts, { threads: 2, onProgress: (f) => (last = f) });
-    assert.equal(maxAbsDiff(single.data, tiled.data), 0, JSON.stringify(opts));
-    assert.equal(last, 1);
+    for (const threads of [2, 3]) {
+      let last = 0;
+      const tiled = await denoiseBm3dParallel(n, opts, { threads, onProgress: (f) => (last = f) });
+      assert.equal(maxAbsDiff(single.data, tiled.data), 0, `${threads} threads ${JSON.stringify(opts)}`);
+      assert.equal(last, 1);
+    }
     // without a thread count an image this small stays in the calling thread, same result
     assert.equal(maxAbsDiff(single.data, (await denoiseBm3dParallel(n, opts)).data), 0);
   }
