@@ -15,8 +15,17 @@
  * for the J-invariant output f only, not for the plain denoiser (whose output is
  * correlated with the noise it was given).
  *
- * Loss: 'approximate' (default, as scikit-image) uses one mask, offset stride^2 div 2,
- * so a setting costs one denoiser call; 'full' uses all stride^2 masks. Masked pixels
+ * Loss: 'approximate' (as scikit-image) uses one mask, offset stride^2 div 2, so a
+ * setting costs one denoiser call; 'full' uses all stride^2 masks. 'adaptive' (default)
+ * starts as 'approximate', then (1) adds one setting per continuous grid axis at the
+ * vertex of the parabola through the best setting's loss and its two neighbours' (in
+ * log-parameter), and (2) scores the finalists, the best and the settings whose loss is
+ * within ADAPTIVE_Z standard errors of it (paired per-sample differences on the same
+ * pixels), on more well-spread masks one at a time until no setting is within noise of
+ * the best or maxMasks is reached. The one-mask loss differs between close settings by
+ * about 1% on a 256x256 image, its own noise level; the extra masks are spent only
+ * where that noise decides the choice. A one-setting grid costs one call, as before.
+ * Masked pixels
  * are filled by the 'renoised' mean by default (see invariant.ts and
  * DEFAULT_CALIBRATION_INTERPOLATION); interpolation 'four-neighbour' gives scikit-image's
  * numbers exactly.
@@ -24,13 +33,27 @@
 import { checkImage, colourChannels, hasAlpha, sameShape, type Image } from '../core/image.js';
 import { HushError, invalidParameter } from '../core/errors.js';
 import { resolveParams, type ParamSpec } from '../core/params.js';
-import { checkObject, checkOneOf, optionalNumber } from '../core/validate.js';
+import { checkBoolean, checkObject, checkOneOf, optionalNumber } from '../core/validate.js';
 import { estimateImageSigma, getDenoiser } from './index.js';
 import type { DenoiseContext, DenoiserInfo, ParameterGrid } from './types.js';
-import { invariantOnMasks, maskPixels, resolveInvariantOptions, type Interpolation } from './invariant.js';
+import { invariantOnMasks, maskPhase, maskPixels, resolveInvariantOptions, type Interpolation } from './invariant.js';
 
-export const CALIBRATION_LOSSES = ['approximate', 'full'] as const;
+export const CALIBRATION_LOSSES = ['adaptive', 'approximate', 'full'] as const;
 export type CalibrationLoss = (typeof CALIBRATION_LOSSES)[number];
+
+/** The default loss: one mask for the grid, then more masks only where settings are within noise of the best. */
+export const DEFAULT_CALIBRATION_LOSS: CalibrationLoss = 'adaptive';
+
+/**
+ * 'adaptive': a setting stays a finalist while its loss exceeds the best's by less than
+ * this many standard errors of the paired per-sample difference (one-sided, about 2% of
+ * true differences of that size are dropped by chance).
+ */
+export const ADAPTIVE_Z = 2;
+/** 'adaptive': at most this many settings (the lowest losses on the first mask) are finalists. */
+export const ADAPTIVE_FINALISTS = 4;
+/** 'adaptive': the most masks a finalist is scored on (default of options.maxMasks). */
+export const ADAPTIVE_MAX_MASKS = 4;
 
 /**
  * Calibration fills masked pixels with the 'renoised' mean by default, not scikit-image's
@@ -53,8 +76,18 @@ export interface CalibrateDenoiserOptions {
   interpolation?: Interpolation;
   /** 'renoised': seed of the fresh noise (default 0) */
   seed?: number;
-  /** 'approximate' (one mask, default) or 'full' (all stride^2 masks, stride^2 times slower) */
+  /**
+   * 'adaptive' (default): every setting on one mask, a refined setting per continuous axis,
+   * then the settings within noise of the best on more masks (up to maxMasks);
+   * 'approximate': one mask, as scikit-image; 'full': all stride^2 masks (stride^2 times slower)
+   */
   loss?: CalibrationLoss;
+  /** 'adaptive': the most masks a finalist is scored on (default 4, from 1 to stride^2) */
+  maxMasks?: number;
+  /** 'adaptive': the most finalists (settings scored on more than one mask; default 4) */
+  finalists?: number;
+  /** 'adaptive': add the parabola-vertex setting along each continuous grid axis (default true) */
+  refine?: boolean;
   /** noise standard deviation for the default grid, the shrinkage and methods that use sigma (default: estimated) */
   sigma?: number;
   /** options held fixed across the grid, e.g. { mode: 'fast' } */
@@ -68,8 +101,12 @@ export interface CalibrateDenoiserOptions {
 export interface CalibrationEntry {
   /** the grid setting (only the parameters the grid varies) */
   params: ParameterSetting;
-  /** self-supervised loss: mean squared difference between the J-invariant output and the noisy input, on the loss pixels */
+  /** self-supervised loss: mean squared difference between the J-invariant output and the noisy input, on the pixels of the masks it was scored on */
   loss: number;
+  /** how many masks the loss is over (rows with the same count are scored on the same masks) */
+  masks?: number;
+  /** true for a setting added by refinement (between grid values), not in the grid */
+  refined?: boolean;
   /** with a reference: mean squared error of the J-invariant output against it, on the same pixels */
   invariantMse?: number;
   /** with a reference: MSE of the plain denoiser's output (whole image) against it */
@@ -101,6 +138,8 @@ export interface CalibrateDenoiserResult {
   loss: CalibrationLoss;
   stride: number;
   interpolation: Interpolation;
+  /** denoiser calls spent on the loss (reference runs not counted) */
+  calls: number;
 }
 
 /** Cartesian product of a grid in insertion order, the last key varying fastest (itertools.product). */
@@ -190,7 +229,7 @@ export async function calibrateDenoiser(
   const info = typeof denoiser === 'string' ? getDenoiser(denoiser, fn, 'denoiser') : checkDenoiserInfo(fn, denoiser);
   const o = checkObject(fn, 'options', options);
   const { stride, interpolation, seed } = resolveInvariantOptions(fn, { stride: o.stride, interpolation: o.interpolation, seed: o.seed }, DEFAULT_CALIBRATION_INTERPOLATION);
-  const loss = o.loss === undefined ? 'approximate' : checkOneOf(fn, 'options.loss', o.loss, CALIBRATION_LOSSES);
+  const loss = o.loss === undefined ? DEFAULT_CALIBRATION_LOSS : checkOneOf(fn, 'options.loss', o.loss, CALIBRATION_LOSSES);
   const fixed = checkObject(fn, 'options.fixed', o.fixed);
   const reference = o.reference === undefined ? undefined : checkImage(fn, o.reference, 'options.reference');
   if (reference && !sameShape(reference, image)) {
@@ -205,50 +244,132 @@ export async function calibrateDenoiser(
   if (info.params.some((p) => p.name === 'sigma') && fixed.sigma === undefined && (info.usesSigma || o.sigma !== undefined)) baseOptions.sigma = sigma;
 
   const { width, height } = image;
-  const n = stride * stride;
-  const offsets = loss === 'full' ? Array.from({ length: n }, (_, k) => k) : [Math.floor(n / 2)];
-  if (loss === 'approximate' && maskPixels(width, height, stride, offsets[0]).length === 0) {
-    throw invalidParameter(fn, 'options.stride', `a stride under the image size (${width}x${height}) for the approximate loss`, stride);
+  const order = maskOrder(stride);
+  const adaptive = loss === 'adaptive';
+  const maxMasks = adaptive ? optionalNumber(fn, 'options.maxMasks', o.maxMasks, ADAPTIVE_MAX_MASKS, { integer: true, min: 1, max: stride * stride }) : loss === 'full' ? stride * stride : 1;
+  const maxFinalists = adaptive ? optionalNumber(fn, 'options.finalists', o.finalists, ADAPTIVE_FINALISTS, { integer: true, min: 1, max: MAX_GRID_SETTINGS }) : 1;
+  const refine = adaptive && (o.refine === undefined ? true : checkBoolean(fn, 'options.refine', o.refine));
+  if (loss !== 'full' && maskPixels(width, height, stride, order[0]).length === 0) {
+    throw invalidParameter(fn, 'options.stride', `a stride under the image size (${width}x${height}) for the ${loss} loss`, stride);
   }
-  const pixels = loss === 'full' ? undefined : maskPixels(width, height, stride, offsets[0]);
-  const samples = lossSamples(image, pixels);
-  if (samples.length === 0) throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the image has no valid samples on the loss pixels (all masked or not finite)`);
+  // loss samples of each mask, in the order masks are used
+  const maskSamples = new Map<number, number[]>();
+  const samplesOf = (offset: number): number[] => {
+    let s = maskSamples.get(offset);
+    if (!s) maskSamples.set(offset, (s = lossSamples(image, maskPixels(width, height, stride, offset))));
+    return s;
+  };
+  const firstMasks = loss === 'full' ? order : [order[0]];
+  if (firstMasks.every((m) => samplesOf(m).length === 0)) throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the image has no valid samples on the loss pixels (all masked or not finite)`);
 
-  const table: CalibrationEntry[] = [];
-  const perSetting = reference ? offsets.length + 1 : offsets.length;
-  const total = settings.length * perSetting;
+  const rows: Row[] = [];
+  const refineAxes = refine ? continuousAxes(info, grid) : [];
+  const expectedCalls = settings.length * firstMasks.length + (adaptive ? refineAxes.length + maxFinalists * (maxMasks - 1) : 0) + (reference ? settings.length + refineAxes.length : 0);
   let calls = 0;
-  const progress = (f: number): void => context.onProgress?.(Math.min(1, (calls + f) / total));
-  for (const setting of settings) {
+  const progress = (f: number): void => context.onProgress?.(Math.min(1, (calls + f) / expectedCalls));
+  const run = (setting: ParameterSetting, im: Image): Promise<Image> => info.denoise(im, { ...baseOptions, ...setting }, { threads: context.threads, onProgress: progress });
+
+  /** scores `row` on mask `offset`: adds to its loss sums, and keeps per-sample residuals when asked */
+  const score = async (row: Row, offset: number, keep: boolean): Promise<void> => {
     const t0 = performance.now();
-    const opts = { ...baseOptions, ...setting };
-    const run = (im: Image): Promise<Image> => info.denoise(im, opts, { threads: context.threads, onProgress: progress });
     const out = image.data.slice();
     await invariantOnMasks(image, async (im) => {
-      const r = await run(im);
+      const r = await run(row.params, im);
       calls++;
       return r;
-    }, stride, offsets, interpolation, out, undefined, seed, sigma);
-    const entry: CalibrationEntry = { params: setting, loss: meanSquaredOver(out, image.data, samples), seconds: 0 };
-    if (reference) {
-      entry.invariantMse = meanSquaredOver(out, reference.data, samples);
-      const plain = await run(image);
-      calls++;
-      entry.mse = meanSquaredOver(plain.data, reference.data, lossSamples(image, undefined));
-      entry.psnr = psnrFromMse(entry.mse);
+    }, stride, [offset], interpolation, out, undefined, seed, sigma);
+    const samples = samplesOf(offset);
+    const residuals = keep ? new Float32Array(samples.length) : undefined;
+    for (let k = 0; k < samples.length; k++) {
+      const i = samples[k];
+      const d = out[i] - image.data[i];
+      if (residuals) residuals[k] = d * d;
+      if (!Number.isFinite(d)) continue;
+      row.sum += d * d;
+      row.count++;
+      if (reference) {
+        const e = out[i] - reference.data[i];
+        if (Number.isFinite(e)) {
+          row.invSum += e * e;
+          row.invCount++;
+        }
+      }
     }
-    entry.seconds = (performance.now() - t0) / 1000;
-    table.push(entry);
-    context.onProgress?.(Math.min(1, calls / total));
+    row.masks.push(offset);
+    if (residuals) row.residuals.push(residuals);
+    row.seconds += (performance.now() - t0) / 1000;
+    context.onProgress?.(Math.min(1, calls / expectedCalls));
+  };
+  const lossOf = (r: Row): number => (r.count === 0 ? Number.NaN : r.sum / r.count);
+  const better = (a: Row, b: Row): boolean => Number.isFinite(lossOf(a)) && (!Number.isFinite(lossOf(b)) || lossOf(a) < lossOf(b));
+  const bestOf = (list: readonly Row[]): Row | undefined => list.reduce<Row | undefined>((b, r) => (b === undefined || better(r, b) ? r : b), undefined);
+  /** adaptive: only the ADAPTIVE_FINALISTS lowest losses keep their residuals (memory stays bounded on large images) */
+  const kept: Row[] = [];
+  const keepTop = (row: Row): void => {
+    if (!adaptive) return;
+    kept.push(row);
+    kept.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
+    for (const r of kept.splice(maxFinalists)) r.residuals = [];
+  };
+
+  // stage 1: every grid setting on the first mask (all masks for the full loss)
+  for (const setting of settings) {
+    const row: Row = newRow(setting);
+    rows.push(row);
+    for (const m of firstMasks) await score(row, m, adaptive);
+    keepTop(row);
   }
-  let bestIndex = -1;
-  for (let i = 0; i < table.length; i++) if (Number.isFinite(table[i].loss) && (bestIndex < 0 || table[i].loss < table[bestIndex].loss)) bestIndex = i;
-  if (bestIndex < 0) throw new HushError('ERR_INVALID_PARAMETER', `${fn}: every setting gave a non-finite loss (the denoiser returned NaN on the loss pixels)`);
+
+  // stage 2 (adaptive): one more setting per continuous axis, at the vertex of the parabola
+  // through the best setting's loss and its two neighbours' (in log-parameter)
+  for (const axis of refineAxes) {
+    const best = bestOf(rows);
+    if (!best) break;
+    const value = parabolicVertex(rows, best, axis, lossOf);
+    if (value === undefined) continue;
+    const setting = { ...best.params, [axis]: value };
+    resolveParams(info.id, info.params, { ...baseOptions, ...setting });
+    const row = newRow(setting, true);
+    rows.push(row);
+    await score(row, order[0], true);
+    keepTop(row);
+  }
+
+  // stage 3 (adaptive): finalists (the best and the settings whose loss is within ADAPTIVE_Z
+  // standard errors of it, on paired per-sample differences) are scored on more masks,
+  // one mask at a time, until none is left within noise of the best or maxMasks is reached
+  let finalists = adaptive ? contenders(kept, bestOf(kept)) : [];
+  for (let k = 1; k < maxMasks && finalists.length > 1; k++) {
+    for (const row of finalists) await score(row, order[k], true);
+    finalists = contenders(finalists, bestOf(finalists));
+  }
+  const bestRow = adaptive && finalists.length > 0 ? bestOf(finalists) : bestOf(rows);
+  if (!bestRow) throw new HushError('ERR_INVALID_PARAMETER', `${fn}: every setting gave a non-finite loss (the denoiser returned NaN on the loss pixels)`);
+
+  const allSamples = reference ? lossSamples(image, undefined) : [];
+  const table: CalibrationEntry[] = [];
+  for (const row of rows) {
+    const entry: CalibrationEntry = { params: row.params, loss: lossOf(row), masks: row.masks.length, seconds: row.seconds };
+    if (row.refined) entry.refined = true;
+    if (reference) {
+      const t0 = performance.now();
+      entry.invariantMse = row.invCount === 0 ? Number.NaN : row.invSum / row.invCount;
+      const plain = await run(row.params, image);
+      calls++;
+      entry.mse = meanSquaredOver(plain.data, reference.data, allSamples);
+      entry.psnr = psnrFromMse(entry.mse);
+      entry.seconds += (performance.now() - t0) / 1000;
+      context.onProgress?.(Math.min(1, calls / expectedCalls));
+    }
+    table.push(entry);
+  }
+  context.onProgress?.(1);
+  const bestIndex = rows.indexOf(bestRow);
   const bestLoss = table[bestIndex].loss;
   const lambda = shrinkageWeight(sigma, bestLoss);
   return {
     method: info.id,
-    best: { ...baseOptions, ...settings[bestIndex] },
+    best: { ...baseOptions, ...rows[bestIndex].params },
     bestIndex,
     table,
     sigma,
@@ -257,7 +378,144 @@ export async function calibrateDenoiser(
     loss,
     stride,
     interpolation,
+    calls: table.reduce((s, e) => s + (e.masks ?? 0), 0),
   };
+}
+
+/** One setting's running loss during calibration. */
+interface Row {
+  params: ParameterSetting;
+  refined: boolean;
+  sum: number;
+  count: number;
+  invSum: number;
+  invCount: number;
+  /** mask offsets scored, in order */
+  masks: number[];
+  /** per-sample squared residuals, one array per mask (adaptive finalists only) */
+  residuals: Float32Array[];
+  seconds: number;
+}
+
+function newRow(params: ParameterSetting, refined = false): Row {
+  return { params, refined, sum: 0, count: 0, invSum: 0, invCount: 0, masks: [], residuals: [], seconds: 0 };
+}
+
+/**
+ * The order masks are used in: scikit-image's one (offset stride^2 div 2) first, then each
+ * next mask the one farthest (toroidal distance between grid phases) from those already
+ * taken, ties to the lower offset: for stride 4, phases (2,0), (0,2), (0,0), (2,2), then
+ * the odd ones. Spread masks sample the image evenly, so a few of them approach the full loss.
+ */
+export function maskOrder(stride: number): number[] {
+  const n = stride * stride;
+  const order = [Math.floor(n / 2)];
+  const taken = new Set(order);
+  const dist = (a: number, b: number): number => {
+    const pa = maskPhase(a, stride);
+    const pb = maskPhase(b, stride);
+    const dr = Math.min(Math.abs(pa.row - pb.row), stride - Math.abs(pa.row - pb.row));
+    const dc = Math.min(Math.abs(pa.column - pb.column), stride - Math.abs(pa.column - pb.column));
+    return dr * dr + dc * dc;
+  };
+  while (order.length < n) {
+    let pick = -1;
+    let far = -1;
+    for (let k = 0; k < n; k++) {
+      if (taken.has(k)) continue;
+      const d = Math.min(...order.map((m) => dist(k, m)));
+      if (d > far) {
+        far = d;
+        pick = k;
+      }
+    }
+    order.push(pick);
+    taken.add(pick);
+  }
+  return order;
+}
+
+/**
+ * Paired comparison of `row` with `best` on the masks both were scored on: the mean
+ * per-sample difference of squared residuals and its standard error.
+ */
+export function pairedDifference(row: { residuals: readonly Float32Array[] }, best: { residuals: readonly Float32Array[] }): { mean: number; standardError: number; samples: number } {
+  let n = 0;
+  let sum = 0;
+  let sq = 0;
+  const masks = Math.min(row.residuals.length, best.residuals.length);
+  for (let m = 0; m < masks; m++) {
+    const a = row.residuals[m];
+    const b = best.residuals[m];
+    for (let k = 0; k < a.length; k++) {
+      const d = a[k] - b[k];
+      if (!Number.isFinite(d)) continue;
+      n++;
+      sum += d;
+      sq += d * d;
+    }
+  }
+  if (n < 2) return { mean: n === 0 ? Number.NaN : sum, standardError: Infinity, samples: n };
+  const mean = sum / n;
+  const variance = Math.max(0, (sq - n * mean * mean) / (n - 1));
+  return { mean, standardError: Math.sqrt(variance / n), samples: n };
+}
+
+/** `best` and the rows whose loss is not above best's by ADAPTIVE_Z standard errors (paired), best first. */
+function contenders(rows: readonly Row[], best: Row | undefined): Row[] {
+  if (!best) return [];
+  const out = [best];
+  for (const r of rows) {
+    if (r === best || r.residuals.length === 0) continue;
+    const { mean, standardError } = pairedDifference(r, best);
+    if (mean < ADAPTIVE_Z * standardError) out.push(r);
+  }
+  return out;
+}
+
+/** The x of the extremum of the parabola through three points (undefined when they are collinear or not finite). */
+export function parabolaVertex(x: readonly [number, number, number], y: readonly [number, number, number]): number | undefined {
+  const [x0, x1, x2] = x;
+  const [y0, y1, y2] = y;
+  const a = (x1 - x0) * (y1 - y2);
+  const b = (x1 - x2) * (y1 - y0);
+  const den = a - b;
+  if (!(Math.abs(den) > 0)) return undefined;
+  const vertex = x1 - (0.5 * ((x1 - x0) * a - (x1 - x2) * b)) / den;
+  return Number.isFinite(vertex) ? vertex : undefined;
+}
+
+/** Grid axes refinement may interpolate along: three or more numbers of a non-integer number parameter. */
+function continuousAxes(info: DenoiserInfo, grid: ParameterGrid): string[] {
+  return Object.entries(grid)
+    .filter(([k, values]) => {
+      const spec = info.params.find((p) => p.name === k);
+      return spec?.type === 'number' && !spec.integer && !spec.odd && new Set(values).size >= 3 && values.every((v) => typeof v === 'number' && Number.isFinite(v));
+    })
+    .map(([k]) => k);
+}
+
+/**
+ * The minimum of the parabola through the best row's loss and those of its two neighbours
+ * along `axis` (the other parameters as the best's), in log(value) when all values are
+ * positive: undefined when the best is at an end of the axis, the curve is flat, or the
+ * vertex is within a tenth of a step of the best (nothing to gain). The vertex lies within
+ * half a step of the best, as the best's loss is the lowest of the three.
+ */
+function parabolicVertex(rows: readonly Row[], best: Row, axis: string, lossOf: (r: Row) => number): number | undefined {
+  const others = (r: Row): boolean => Object.keys(best.params).every((k) => k === axis || r.params[k] === best.params[k]);
+  const line = rows.filter((r) => !r.refined && others(r)).sort((a, b) => (a.params[axis] as number) - (b.params[axis] as number));
+  const i = line.indexOf(best);
+  if (i <= 0 || i >= line.length - 1) return undefined;
+  const log = line.every((r) => (r.params[axis] as number) > 0);
+  const u = (r: Row): number => (log ? Math.log(r.params[axis] as number) : (r.params[axis] as number));
+  const [x0, x1, x2] = [u(line[i - 1]), u(best), u(line[i + 1])];
+  const vertex = parabolaVertex([x0, x1, x2], [lossOf(line[i - 1]), lossOf(best), lossOf(line[i + 1])]);
+  if (vertex === undefined || vertex <= x0 || vertex >= x2) return undefined;
+  const step = vertex < x1 ? x1 - x0 : x2 - x1;
+  if (Math.abs(vertex - x1) < 0.1 * step) return undefined;
+  const value = Number((log ? Math.exp(vertex) : vertex).toPrecision(6));
+  return line.some((r) => r.params[axis] === value) ? undefined : value;
 }
 
 /** lambda = sigma^2 / L clamped to [0, 1] (L below sigma^2 only through estimation noise). */

@@ -25,7 +25,7 @@ test('hush calibrate: the table, the best setting and the command to use it', as
     const r = await cli(['calibrate', p.noisy, '--method', 'tv-chambolle', '--grid', 'weight=0.02,0.05,0.1,0.2']);
     assert.equal(r.code, 0, r.err);
     const lines = r.out.trimEnd().split('\n');
-    assert.match(lines[0], /^calibrate tv-chambolle on .*noisy\.npy \(48x40, sigma 0\.\d+ estimated; approximate loss: 1 of 16 masks, renoised fill; \d+\.\d s\)$/);
+    assert.match(lines[0], /^calibrate tv-chambolle on .*noisy\.npy \(48x40, sigma 0\.\d+ estimated; adaptive loss: \d+ mask runs, \d+ settings, renoised fill; \d+\.\d s\)$/);
     assert.match(lines[1], /^ +# +weight +loss$/);
     assert.equal(lines.filter((l) => /^[* ][+ ] +\d+ +\d/.test(l)).length, 4, 'one row per setting');
     assert.equal(lines.filter((l) => l.startsWith('* ')).length, 1, 'one best');
@@ -84,7 +84,7 @@ test('hush calibrate: bad usage exits 2 with one line and a hint', async () => {
       [['calibrate', p.noisy, '--method', 'tv-chambolle', '--grid', 'weight=0.1,-1'], /expected a finite number above 0 for options\.weight but received -1 \(number\)/],
       [['calibrate', p.noisy, '--method', 'tv-chambolle', '--plot', join(dir, 'x.svg')], /expected a path ending in \.png for --plot but received '.*x\.svg' \(string\)/],
       [['calibrate', p.noisy, '--method', 'tv-chambolle', '--reference', join(dir, 'other.png')], /expected an image of 48x40x1 like IN for --reference but received '20x20x1' \(string\)/],
-      [['calibrate', p.noisy, '--method', 'tv-chambolle', '--loss', 'exact'], /expected one of 'approximate', 'full' for --loss but received 'exact'/],
+      [['calibrate', p.noisy, '--method', 'tv-chambolle', '--loss', 'exact'], /expected one of 'adaptive', 'approximate', 'full' for --loss but received 'exact'/],
       [['calibrate', p.noisy, '--method', 'tv-chambolle', '--stride', '1'], /calibrateDenoiser: expected an integer from 2 to 64 for options\.stride but received 1 \(number\)/],
       [['calibrate', p.noisy, '--method', 'tv-chambolle', '--mode', 'soft'], /--mode does not apply to --method tv-chambolle/],
     ];

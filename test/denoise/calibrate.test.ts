@@ -4,7 +4,7 @@ import { createImage, type Image } from '../../src/core/image.js';
 import { resolveParams } from '../../src/core/params.js';
 import { addGaussianNoise } from '../../src/noise/index.js';
 import { mse } from '../../src/metrics/index.js';
-import { calibrateDenoiser, checkGrid, gridSettings, parseGrid, shrink, shrinkageWeight } from '../../src/denoise/calibrate.js';
+import { calibrateDenoiser, checkGrid, gridSettings, maskOrder, pairedDifference, parabolaVertex, parseGrid, shrink, shrinkageWeight } from '../../src/denoise/calibrate.js';
 import { denoiseInvariant } from '../../src/denoise/invariant.js';
 import type { DenoiserInfo } from '../../src/denoise/types.js';
 import { testPattern } from '../helpers/images.js';
@@ -78,7 +78,7 @@ function noisyScene(size: number, sigma: number, seed: number): { clean: Image; 
 test('approximate loss matches scikit-image 0.19 calibrate_denoiser (one mask, offset stride^2 div 2)', async () => {
   const im = createImage(7, 5, 1, Float32Array.from(X));
   for (const [stride, expected] of [[3, LOSSES3], [4, LOSSES4]] as const) {
-    const r = await calibrateDenoiser(im, BLEND, { w: [0, 0.5, 1] }, { stride, sigma: 0.1, interpolation: 'four-neighbour' });
+    const r = await calibrateDenoiser(im, BLEND, { w: [0, 0.5, 1] }, { stride, sigma: 0.1, interpolation: 'four-neighbour', loss: 'approximate' });
     assert.deepEqual(r.table.map((e) => e.params), [{ w: 0 }, { w: 0.5 }, { w: 1 }]);
     for (let i = 0; i < 3; i++) assert.ok(Math.abs(r.table[i].loss - expected[i]) < 1e-7 * expected[i], `stride ${stride} w ${i}: ${r.table[i].loss} vs ${expected[i]}`);
     assert.equal(r.bestIndex, 0);
@@ -144,7 +144,7 @@ test('sigma, fixed options and threads reach the denoiser; progress ends at 1', 
   const calls: Record<string, unknown>[] = [];
   const { noisy } = noisyScene(32, 0.1, 5);
   const fractions: number[] = [];
-  const r = await calibrateDenoiser(noisy, boxDenoiser(calls), { radius: [1, 2] }, { sigma: 0.07, fixed: { mode: 'b' }, context: { onProgress: (f) => fractions.push(f) } });
+  const r = await calibrateDenoiser(noisy, boxDenoiser(calls), { radius: [1, 2] }, { sigma: 0.07, fixed: { mode: 'b' }, loss: 'approximate', context: { onProgress: (f) => fractions.push(f) } });
   assert.equal(calls.length, 2);
   for (const c of calls) assert.deepEqual({ ...c, radius: 0 }, { sigma: 0.07, mode: 'b', radius: 0 });
   assert.deepEqual(r.best, { sigma: 0.07, mode: 'b', radius: r.table[r.bestIndex].params.radius });
@@ -209,7 +209,7 @@ test('calibrateDenoiser rejects bad arguments with the house-style message', asy
     message: 'calibrateDenoiser: expected a registered denoiser id or a DenoiserInfo for denoiser but received an object (Object).',
   });
   await assert.rejects(calibrateDenoiser(noisy, info, { radius: [1] }, { loss: 'exact' as 'full' }), {
-    message: "calibrateDenoiser: expected one of 'approximate', 'full' for options.loss but received 'exact' (string).",
+    message: "calibrateDenoiser: expected one of 'adaptive', 'approximate', 'full' for options.loss but received 'exact' (string).",
   });
   await assert.rejects(calibrateDenoiser(noisy, info, { radius: [1] }, { sigma: -1 }), {
     message: 'calibrateDenoiser: expected a finite number of at least 0 for options.sigma but received -1 (number).',
@@ -218,7 +218,95 @@ test('calibrateDenoiser rejects bad arguments with the house-style message', asy
     message: "calibrateDenoiser: expected an image of 16x16x1 for options.reference but received '8x8x1' (string).",
   });
   await assert.rejects(calibrateDenoiser(noisy, info, { radius: [1] }, { stride: 40 }), {
-    message: 'calibrateDenoiser: expected a stride under the image size (16x16) for the approximate loss for options.stride but received 40 (number).',
+    message: 'calibrateDenoiser: expected a stride under the image size (16x16) for the adaptive loss for options.stride but received 40 (number).',
   });
   assert.ok(clean);
+});
+
+test('mask order: scikit-image\'s mask first, then the farthest from those taken', () => {
+  const four = maskOrder(4);
+  assert.deepEqual(four.slice(0, 4), [8, 2, 0, 10], 'phases (2,0), (0,2), (0,0), (2,2)');
+  assert.deepEqual(four.slice().sort((a, b) => a - b), Array.from({ length: 16 }, (_, k) => k));
+  assert.deepEqual(maskOrder(2), [2, 1, 0, 3]);
+  assert.equal(maskOrder(3)[0], 4);
+  assert.equal(new Set(maskOrder(5)).size, 25);
+});
+
+test('paired difference: mean and standard error of per-sample differences over the common masks', () => {
+  const best = { residuals: [Float32Array.of(1, 2, 3, 4), Float32Array.of(0, 0)] };
+  const row = { residuals: [Float32Array.of(2, 2, 4, 4), Float32Array.of(1, NaN)] };
+  const d = pairedDifference(row, best);
+  // differences 1, 0, 1, 0, 1 (the NaN left out): mean 0.6, sample variance 0.3
+  assert.equal(d.samples, 5);
+  assert.ok(Math.abs(d.mean - 0.6) < 1e-12);
+  assert.ok(Math.abs(d.standardError - Math.sqrt(0.3 / 5)) < 1e-12);
+  assert.equal(pairedDifference({ residuals: [Float32Array.of(1)] }, { residuals: [Float32Array.of(1)] }).standardError, Infinity);
+});
+
+test('parabola vertex', () => {
+  const f = (x: number): number => 3 * (x - 0.7) ** 2 + 2;
+  assert.ok(Math.abs((parabolaVertex([0, 0.5, 1], [f(0), f(0.5), f(1)]) as number) - 0.7) < 1e-12);
+  assert.ok(Math.abs((parabolaVertex([-1, 0.25, 2], [f(-1), f(0.25), f(2)]) as number) - 0.7) < 1e-12, 'uneven spacing');
+  assert.equal(parabolaVertex([0, 1, 2], [1, 2, 3]), undefined, 'collinear');
+});
+
+test('adaptive loss: the parabola-vertex setting between grid values, exact where the loss is quadratic', async () => {
+  // the J-invariant blend is linear in w on the masked pixels, so its loss is a parabola in w
+  const { noisy } = noisyScene(64, 0.045, 8);
+  const grid = { w: [0, 0.5, 1] };
+  const plain = await calibrateDenoiser(noisy, BLEND, grid, { loss: 'approximate' });
+  const r = await calibrateDenoiser(noisy, BLEND, grid, { maxMasks: 1 });
+  assert.equal(r.loss, 'adaptive');
+  assert.deepEqual(r.table.slice(0, 3).map((e) => e.loss), plain.table.map((e) => e.loss), 'the grid rows are the approximate loss');
+  assert.equal(r.table.length, 4);
+  const refined = r.table[3];
+  assert.equal(refined.refined, true);
+  const expected = parabolaVertex([0, 0.5, 1], plain.table.map((e) => e.loss) as [number, number, number]) as number;
+  assert.ok(Math.abs((refined.params.w as number) - expected) < 1e-5, `w ${refined.params.w} vs ${expected}`);
+  assert.ok(refined.params.w !== 0.5 && (refined.params.w as number) > 0 && (refined.params.w as number) < 1);
+  assert.equal(r.bestIndex, 3, 'the vertex has the lowest loss');
+  assert.ok(refined.loss < Math.min(...plain.table.map((e) => e.loss)));
+  assert.deepEqual(r.best, { w: refined.params.w });
+  assert.equal(r.calls, 4);
+  const off = await calibrateDenoiser(noisy, BLEND, grid, { maxMasks: 1, refine: false });
+  assert.equal(off.table.length, 3);
+  assert.equal(off.bestIndex, plain.bestIndex);
+  // integer parameters are not interpolated
+  const box = await calibrateDenoiser(noisy, boxDenoiser(), { radius: [0, 1, 2, 3] }, { sigma: 0.1 });
+  assert.ok(box.table.every((e) => !e.refined && Number.isInteger(e.params.radius)));
+});
+
+test('adaptive loss: near ties get more masks; one setting costs one call', async () => {
+  let agreeAdaptive = 0;
+  let agreeApproximate = 0;
+  let extraCalls = 0;
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    const { noisy } = noisyScene(48, 0.1, 20 + seed);
+    const grid = { radius: [1, 2, 3] };
+    const info = boxDenoiser();
+    const full = await calibrateDenoiser(noisy, info, grid, { loss: 'full', sigma: 0.1 });
+    const approximate = await calibrateDenoiser(noisy, info, grid, { loss: 'approximate', sigma: 0.1 });
+    const adaptive = await calibrateDenoiser(noisy, info, grid, { sigma: 0.1 });
+    assert.equal(adaptive.calls, adaptive.table.reduce((s, e) => s + (e.masks as number), 0));
+    assert.equal(full.calls, 3 * 16);
+    assert.equal(approximate.calls, 3);
+    const most = Math.max(...adaptive.table.map((e) => e.masks as number));
+    assert.ok(most <= 4, 'at most maxMasks (4) masks');
+    assert.equal(adaptive.table[adaptive.bestIndex].masks, most, 'the best is among the rows scored on the most masks');
+    for (const e of adaptive.table) if (e.masks === most) assert.ok(e.loss >= adaptive.table[adaptive.bestIndex].loss);
+    extraCalls += adaptive.calls - 3;
+    if (adaptive.bestIndex === full.bestIndex) agreeAdaptive++;
+    if (approximate.bestIndex === full.bestIndex) agreeApproximate++;
+  }
+  assert.ok(extraCalls > 0, 'some seeds had near ties');
+  assert.ok(agreeAdaptive >= agreeApproximate, `adaptive agrees with the full loss on ${agreeAdaptive}/6, approximate on ${agreeApproximate}/6`);
+  assert.ok(agreeAdaptive >= 5, `adaptive agrees with the full loss on ${agreeAdaptive}/6`);
+  // a one-setting grid (what denoiseAuto calibrates with) costs one denoiser call
+  const calls: Record<string, unknown>[] = [];
+  const one = await calibrateDenoiser(noisyScene(32, 0.1, 9).noisy, boxDenoiser(calls), { radius: [2] }, { sigma: 0.1 });
+  assert.equal(calls.length, 1);
+  assert.equal(one.calls, 1);
+  await assert.rejects(calibrateDenoiser(noisyScene(16, 0.1, 9).noisy, boxDenoiser(), { radius: [2] }, { maxMasks: 17 }), {
+    message: 'calibrateDenoiser: expected an integer from 1 to 16 for options.maxMasks but received 17 (number).',
+  });
 });

@@ -27,7 +27,7 @@ export const spec: CommandSpec = {
     plot: { type: 'string', valueName: 'PNG', description: 'write a chart of loss against the main parameter (and the true error with --reference)' },
     json: { type: 'boolean', description: 'print the result as JSON' },
     stride: { type: 'string', valueName: 'W', description: 'J-invariant mask grid spacing (default 4: 16 masks)' },
-    loss: { type: 'string', valueName: 'L', description: `${CALIBRATION_LOSSES.join('|')}: one mask (default, as scikit-image) or all stride^2 masks` },
+    loss: { type: 'string', valueName: 'L', description: `${CALIBRATION_LOSSES.join('|')}: one mask, then more masks for the settings within noise of the best (default); one mask (as scikit-image); all stride^2 masks` },
     interpolation: { type: 'string', valueName: 'I', description: `how masked pixels are filled: ${INTERPOLATIONS.join('|')} (default renoised: the four-neighbour mean plus fresh noise; four-neighbour is scikit-image's)` },
     'data-range': { type: 'string', valueName: 'R', description: 'value range for PSNR with --reference (default 1)' },
     sigma255: { type: 'string', valueName: 'S', description: 'noise sigma in 8-bit units (sigma = S/255) instead of the estimate' },
@@ -176,7 +176,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
   const fmt = (row: string[]): string => row.map((cell, c) => (c < 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd();
   const sigmaText = `sigma ${short(r.sigma)} ${sigma === undefined ? 'estimated' : 'given'}`;
-  const lossText = r.loss === 'approximate' ? `approximate loss: 1 of ${r.stride * r.stride} masks` : `full loss: ${r.stride * r.stride} masks`;
+  const lossText =
+    r.loss === 'approximate' ? `approximate loss: 1 of ${r.stride * r.stride} masks` : r.loss === 'adaptive' ? `adaptive loss: ${r.calls} mask runs, ${r.table.length} settings` : `full loss: ${r.stride * r.stride} masks`;
   const lines = [
     `calibrate ${info.id} on ${inPath} (${image.width}x${image.height}, ${sigmaText}; ${lossText}, ${r.interpolation} fill; ${seconds.toFixed(1)} s)`,
     ...(held.length ? [`held: ${held.join(' ')}`] : []),
