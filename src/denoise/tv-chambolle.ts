@@ -224,6 +224,10 @@ export interface ColourPlanes {
   read(c: number, into: Float32Array | Float64Array): void;
   /** sets colour plane c of the output (missing samples are skipped) */
   write(c: number, plane: ArrayLike<number>): void;
+  /** the filled (or original) samples, colour channel c of pixel q at data[q * stride + c] */
+  source: { data: ArrayLike<number>; stride: number };
+  /** sets every colour plane of the output in one pass over the pixels */
+  writeAll(planes: ArrayLike<number>[]): void;
   /** the output image: the input's metadata and alpha, the written planes */
   result(): Image;
 }
@@ -250,6 +254,12 @@ export function colourPlanes(image: Image): ColourPlanes {
         for (let q = 0, i = c; q < n; q++, i += channels) if (!missing[i]) out[i] = plane[q];
       } else if (channels === 1) out.set(plane);
       else for (let q = 0, i = c; q < n; q++, i += channels) out[i] = plane[q];
+    },
+    source: filled ? { data: filled, stride: nc } : { data, stride: channels },
+    writeAll(planes) {
+      for (let q = 0, i = 0; q < n; q++, i += channels) {
+        for (let c = 0; c < planes.length; c++) if (!missing || !missing[i + c]) out[i + c] = planes[c][q];
+      }
     },
     result: () => withData(image, out),
   };

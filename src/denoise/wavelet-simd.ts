@@ -12,7 +12,7 @@
  * so they need at least 4 outputs; `simdEligible` says when a plane's every level has
  * them, and wavelet.ts runs the float64 JavaScript path otherwise (tiny planes).
  */
-import { Body, KeptMemory, OP, SIMD, assembleModule, compileModule, instantiate, simdAllowed, type WasmMemory } from '../core/wasm-asm.js';
+import { Body, KeptMemory, OP, SIMD, WASM_PAGE, assembleModule, compileModule, instantiate, newMemory, simdAllowed, type WasmMemory } from '../core/wasm-asm.js';
 import { analysisPlan, dwtLength, idwtLength, type FilterBank } from './wavelet-transform.js';
 
 export interface WaveletKernels {
@@ -44,6 +44,9 @@ export interface WaveletKernels {
   soft(p: number, n: number, t: number): void;
   /** hard: 0 where |v| < t */
   hard(p: number, n: number, t: number): void;
+  mix3(p0: number, p1: number, p2: number, n: number, coef: number): void;
+  range(p: number, n: number, out: number): void;
+  rescale(src: number, dst: number, n: number, a: number, b: number): void;
 }
 
 /** `xb` from 0 to `last` (bytes) by 16, the last step shortened to end exactly at `last` (needs last >= 0). */
@@ -317,6 +320,79 @@ function buildThreshold(soft: boolean): Body {
   return b;
 }
 
+/**
+ * mix3(p0, p1, p2, n, coef): in place on three planes, x_i = p_i s_i + t_i, then
+ * p_k = ((x_0 m_k0 + x_1 m_k1) + x_2 m_k2) + o_k, with coef = 18 float32 (s, t, the
+ * 3 x 3 matrix by rows, o). Whole vectors: up to 3 samples past n are written (slack).
+ */
+function buildMix3(): Body {
+  const b = new Body([['p0', 'i32'], ['p1', 'i32'], ['p2', 'i32'], ['n', 'i32'], ['coef', 'i32']]);
+  b.local('i32', 'end').local('v128', 'x0', 'x1', 'x2');
+  const C = Array.from({ length: 18 }, (_, i) => `c${i}`);
+  b.local('v128', ...C);
+  C.forEach((name, i) => b.get('coef').vsplat32(4 * i).set(name));
+  b.get('p0').get('n').i32(3).op(...OP.i32Add).i32(-4).op(...OP.i32And).i32(2).op(...OP.i32Shl, ...OP.i32Add).set('end');
+  const P = ['p0', 'p1', 'p2'];
+  const X = ['x0', 'x1', 'x2'];
+  b.loopUntil(
+    () => b.get('p0', 'end').op(...OP.i32GeU),
+    () => {
+      for (let i = 0; i < 3; i++) b.get(P[i]).vload().get(C[i]).simd(SIMD.f32x4Mul).get(C[3 + i]).simd(SIMD.f32x4Add).set(X[i]);
+      for (let k = 0; k < 3; k++) {
+        b.get(P[k]);
+        b.get(X[0], C[6 + 3 * k]).simd(SIMD.f32x4Mul).get(X[1], C[7 + 3 * k]).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add);
+        b.get(X[2], C[8 + 3 * k]).simd(SIMD.f32x4Mul).simd(SIMD.f32x4Add).get(C[15 + k]).simd(SIMD.f32x4Add).vstore();
+      }
+      for (const p of P) b.addTo(p, 16);
+    },
+  );
+  return b;
+}
+
+/** range(p, n, out): the least and the greatest of n >= 4 float32 at p, written as two float32 at out. */
+function buildRange(): Body {
+  const b = new Body([['p', 'i32'], ['n', 'i32'], ['out', 'i32']]);
+  b.local('i32', 'xb', 'last').local('v128', 'lo', 'hi', 'v').local('f32', 'a', 'z');
+  b.get('n').i32(4).op(...OP.i32Sub).i32(2).op(...OP.i32Shl).set('last');
+  b.get('p').vload().tee('lo').set('hi');
+  overlapLoop(b, 'xb', 'last', () => {
+    b.get('p', 'xb').op(...OP.i32Add).vload().set('v');
+    b.get('lo', 'v').simd(SIMD.f32x4Pmin).set('lo');
+    b.get('hi', 'v').simd(SIMD.f32x4Pmax).set('hi');
+  });
+  const reduce = (v: string, pick: 'min' | 'max'): void => {
+    b.get(v).simd(SIMD.f32x4Extract, 0).set('a');
+    for (let l = 1; l < 4; l++) {
+      b.get(v).simd(SIMD.f32x4Extract, l).set('z');
+      // a = z < a (min) or z > a (max) ? z : a
+      b.get('z', 'a', 'z', 'a').op(...(pick === 'min' ? OP.f32Lt : OP.f32Gt), ...OP.select).set('a');
+    }
+  };
+  reduce('lo', 'min');
+  b.get('out', 'a').fstore(0);
+  reduce('hi', 'max');
+  b.get('out', 'a').fstore(4);
+  return b;
+}
+
+/** rescale(src, dst, n, a, b): dst = (src - a) / b, whole vectors (up to 3 samples past n written). */
+function buildRescale(): Body {
+  const b = new Body([['src', 'i32'], ['dst', 'i32'], ['n', 'i32'], ['a', 'f32'], ['b', 'f32']]);
+  b.local('i32', 'end').local('v128', 'A', 'B');
+  b.get('a').simd(SIMD.f32x4Splat).set('A');
+  b.get('b').simd(SIMD.f32x4Splat).set('B');
+  b.get('src').get('n').i32(3).op(...OP.i32Add).i32(-4).op(...OP.i32And).i32(2).op(...OP.i32Shl, ...OP.i32Add).set('end');
+  b.loopUntil(
+    () => b.get('src', 'end').op(...OP.i32GeU),
+    () => {
+      b.get('dst').get('src').vload().get('A').simd(SIMD.f32x4Sub).get('B').simd(SIMD.f32x4Div).vstore();
+      b.addTo('src', 16);
+      b.addTo('dst', 16);
+    },
+  );
+  return b;
+}
+
 let compiled: object | null | undefined;
 
 function waveletModule(): object | null {
@@ -331,6 +407,9 @@ function waveletModule(): object | null {
           { name: 'sumSq', body: buildSumSq() },
           { name: 'soft', body: buildThreshold(true) },
           { name: 'hard', body: buildThreshold(false) },
+          { name: 'mix3', body: buildMix3() },
+          { name: 'range', body: buildRange() },
+          { name: 'rescale', body: buildRescale() },
         ],
         memory: { minPages: 1 },
       }),
@@ -415,11 +494,34 @@ export class HeapTransform {
     private readonly dims: LevelDims[],
     private readonly width: number,
     private readonly height: number,
-    private readonly at: { input: number; colLo: number; colHi: number; bands: number[][]; outs: number[]; tab: number },
+    private readonly at: { input: number; colLo: number; colHi: number; bands: number[][]; outs: number[]; tab: number; extra: number[]; scratch: number },
   ) {
     this.f32 = new Float32Array(memory.buffer);
     this.i32 = new Int32Array(memory.buffer);
     this.input = this.f32.subarray(at.input >> 2, (at.input >> 2) + width * height);
+    this.extra = at.extra.map((ptr) => this.band(ptr, width * height));
+  }
+
+  /** planes of width x height for the caller (e.g. YCbCr channels), kept apart from the transform's arrays */
+  readonly extra: HeapBand[];
+
+  /** the colour transform `mix3` on the three extra planes; coef as there (18 numbers) */
+  mix3(coef: readonly number[]): void {
+    this.f32.set(coef, this.at.scratch >> 2);
+    const [a, b, c] = this.at.extra;
+    this.k.mix3(a, b, c, this.width * this.height, this.at.scratch);
+  }
+
+  /** [least, greatest] sample of a plane */
+  range(p: HeapBand): [number, number] {
+    this.k.range(p.ptr, p.data.length, this.at.scratch);
+    const s = this.at.scratch >> 2;
+    return [this.f32[s], this.f32[s + 1]];
+  }
+
+  /** input = (p - a) / b (float32) */
+  rescaleToInput(p: HeapBand, a: number, b: number): void {
+    this.k.rescale(p.ptr, this.at.input, p.data.length, a, b);
   }
 
   private band(ptr: number, len: number): HeapBand {
@@ -537,8 +639,13 @@ export class HeapTransform {
   }
 }
 
-/** A transform for a width x height plane and `levels` levels, or undefined where the SIMD kernels cannot run it. */
-export function heapTransform(bank: FilterBank, width: number, height: number, levels: number): HeapTransform | undefined {
+/**
+ * A transform for a width x height plane and `levels` levels (and `extraPlanes` planes
+ * of that size for the caller), or undefined where the SIMD kernels cannot run it. It
+ * uses this thread's kept memory, so it is valid until the next heapTransform call here;
+ * `ownMemory` gives it a memory of its own instead.
+ */
+export function heapTransform(bank: FilterBank, width: number, height: number, levels: number, extraPlanes = 0, ownMemory = false): HeapTransform | undefined {
   if (!waveletSimdAvailable()) return undefined;
   const F = bank.length;
   const dims = levelDims(width, height, F, levels);
@@ -562,11 +669,19 @@ export function heapTransform(bank: FilterBank, width: number, height: number, l
   const tab = alloc(tabMax + 4 * F);
   const bands = dims.map(({ w2, h2 }) => [alloc(w2 * h2), alloc(w2 * h2), alloc(w2 * h2), alloc(w2 * h2)]);
   const outs = dims.map(({ w2, h2 }) => alloc(idwtLength(w2, F, 'symmetric') * idwtLength(h2, F, 'symmetric')));
+  const extra = Array.from({ length: extraPlanes }, () => alloc(width * height));
+  const scratch = alloc(32);
+  if (ownMemory) {
+    // for callers that wait in between (worker threads): nobody else in this thread uses this memory
+    const memory = newMemory(Math.ceil(top / WASM_PAGE));
+    const k = waveletKernels(memory);
+    return k && new HeapTransform(k, memory, bank, dims, width, height, { input, colLo, colHi, bands, outs, tab, extra, scratch });
+  }
   const { memory } = kept.take(top);
   if (!keptKernels || keptKernels.memory !== memory) {
     const k = waveletKernels(memory);
     if (!k) return undefined;
     keptKernels = { memory, k };
   }
-  return new HeapTransform(keptKernels.k, memory, bank, dims, width, height, { input, colLo, colHi, bands, outs, tab });
+  return new HeapTransform(keptKernels.k, memory, bank, dims, width, height, { input, colLo, colHi, bands, outs, tab, extra, scratch });
 }

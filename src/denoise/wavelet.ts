@@ -20,7 +20,7 @@ import { resolveParams, type ParamSpec } from '../core/params.js';
 import { checkObject } from '../core/validate.js';
 import { defaultThreads } from '../core/pool.js';
 import { colourPlanes, withWorkerGroup } from './tv-chambolle.js';
-import { heapTransform, waveletSimdAvailable } from './wavelet-simd.js';
+import { heapTransform, waveletSimdAvailable, type HeapTransform } from './wavelet-simd.js';
 import {
   cropPlane,
   dwt2MaxLevel,
@@ -238,6 +238,11 @@ function waveletThresholdSimd(width: number, height: number, o: WaveletPlaneOpti
   const t = heapTransform(bank, width, height, levels);
   if (!t) return undefined;
   read(t.input);
+  return shrinkInput(t, width, height, o);
+}
+
+/** Decomposes the transform's input, estimates sigma if needed, shrinks the details, reconstructs (a view on the heap). */
+function shrinkInput(t: HeapTransform, width: number, height: number, o: WaveletPlaneOptions): Float32Array {
   t.decompose();
   const sigma = o.sigma ?? medianAbsNonZero32(t.details[0][2].data) / MAD_TO_SIGMA;
   const variance = sigma * sigma;
@@ -282,7 +287,6 @@ const RGB_FROM_YCBCR = [
   [0.004566210045662101, -0.0015363236860449021, -0.003188110949655707],
   [0.004566210045662101, 0.007910716233554741, 1.1977497040190077e-8],
 ] as const;
-const YCBCR_OFFSET = [16, 128, 128] as const;
 
 /** scikit-image's _rescale_sigma_rgb2ycbcr for one sigma on all three RGB channels. */
 function sigmaRgbToYcbcr(sigma: number): number[] {
@@ -327,23 +331,24 @@ function waveletJobs(image: Image, p: WaveletParams, reuse: boolean): { jobs: Pl
   // YCbCr: skimage.color.rgb2ycbcr, each channel rescaled to [0, 1] and denoised as a grey image, back with ycbcr2rgb.
   // The three planes are converted in place (float64 arithmetic, float32 storage, as scikit-image's float32 path stores them).
   const ycc = planes3(n, reuse);
-  ycc.forEach((plane, c) => cp.read(c, plane));
   const [Y, Cb, Cr] = ycc;
-  const [m0, m1, m2] = YCBCR_FROM_RGB;
+  const { data: src, stride } = cp.source;
+  // the matrix entries in locals (these loops are the YCbCr path's main cost); the offsets are skimage's (16, 128, 128)
+  const [[a00, a01, a02], [a10, a11, a12], [a20, a21, a22]] = YCBCR_FROM_RGB;
   let lo0 = Infinity;
   let lo1 = Infinity;
   let lo2 = Infinity;
   let hi0 = -Infinity;
   let hi1 = -Infinity;
   let hi2 = -Infinity;
-  for (let q = 0; q < n; q++) {
-    const r = Y[q];
-    const g = Cb[q];
-    const b = Cr[q];
+  for (let q = 0, i = 0; q < n; q++, i += stride) {
+    const r = src[i];
+    const g = src[i + 1];
+    const b = src[i + 2];
     // the matrix product, then the offset
-    const y = r * m0[0] + g * m0[1] + b * m0[2] + YCBCR_OFFSET[0];
-    const cb = r * m1[0] + g * m1[1] + b * m1[2] + YCBCR_OFFSET[1];
-    const cr = r * m2[0] + g * m2[1] + b * m2[2] + YCBCR_OFFSET[2];
+    const y = r * a00 + g * a01 + b * a02 + 16;
+    const cb = r * a10 + g * a11 + b * a12 + 128;
+    const cr = r * a20 + g * a21 + b * a22 + 128;
     Y[q] = y;
     Cb[q] = cb;
     Cr[q] = cr;
@@ -358,6 +363,12 @@ function waveletJobs(image: Image, p: WaveletParams, reuse: boolean): { jobs: Pl
   const hi = [hi0, hi1, hi2];
   const sigmas = p.sigma === undefined ? [undefined, undefined, undefined] : p.rescaleSigma ? sigmaRgbToYcbcr(p.sigma) : [p.sigma, p.sigma, p.sigma];
   const jobs: PlaneJob[] = [];
+  // per channel, denoised = d * scale + min; a constant channel is left as it is
+  const back: [number, number][] = [
+    [1, 0],
+    [1, 0],
+    [1, 0],
+  ];
   for (let c = 0; c < 3; c++) {
     const ch = ycc[c];
     // the stored (float32) values' range
@@ -372,25 +383,85 @@ function waveletJobs(image: Image, p: WaveletParams, reuse: boolean): { jobs: Pl
       read: (into) => {
         for (let q = 0; q < n; q++) into[q] = (ch[q] - min) / scale;
       },
-      write: (d) => {
-        for (let q = 0; q < n; q++) ch[q] = d[q] * scale + min;
-      },
+      // the denoised [0, 1] plane as it is; `finish` scales it back
+      write: (d) => ch.set(d),
     });
+    back[c] = [scale, min];
   }
   const finish = (): Image => {
-    const [n0, n1, n2] = RGB_FROM_YCBCR;
+    const [[b00, b01, b02], [b10, b11, b12], [b20, b21, b22]] = RGB_FROM_YCBCR;
+    const [[s0, o0], [s1, o1], [s2, o2]] = back;
     for (let q = 0; q < n; q++) {
-      const y = Y[q] - YCBCR_OFFSET[0];
-      const cb = Cb[q] - YCBCR_OFFSET[1];
-      const cr = Cr[q] - YCBCR_OFFSET[2];
-      Y[q] = y * n0[0] + cb * n0[1] + cr * n0[2];
-      Cb[q] = y * n1[0] + cb * n1[1] + cr * n1[2];
-      Cr[q] = y * n2[0] + cb * n2[1] + cr * n2[2];
+      const y = Y[q] * s0 + o0 - 16;
+      const cb = Cb[q] * s1 + o1 - 128;
+      const cr = Cr[q] * s2 + o2 - 128;
+      Y[q] = y * b00 + cb * b01 + cr * b02;
+      Cb[q] = y * b10 + cb * b11 + cr * b12;
+      Cr[q] = y * b20 + cb * b21 + cr * b22;
     }
-    ycc.forEach((plane, c) => cp.write(c, plane));
+    cp.writeAll(ycc);
     return cp.result();
   };
   return { jobs, finish };
+}
+
+/** One YCbCr channel to denoise on the SIMD path: its options, and where its rescaled samples are (the transform's input, once `prepare` ran). */
+interface YcbcrChannel {
+  c: number;
+  options: WaveletPlaneOptions;
+  prepare(): void;
+  done(result: Float32Array): void;
+}
+
+/**
+ * The YCbCr path on the SIMD heap, all three channels in WebAssembly memory: the
+ * colour matrices and the rescaling to [0, 1] and back in float32 vectors (as
+ * scikit-image computes on float32 input), each channel denoised by the same transform
+ * (here, or on a worker: `prepare` leaves the channel in t.input, `done` takes the
+ * result). Undefined where the SIMD path does not run (then waveletJobs' float64 path does).
+ */
+function ycbcrSimd(image: Image, p: WaveletParams, ownMemory: boolean): { t: HeapTransform; channels: YcbcrChannel[]; finish: () => Image } | undefined {
+  const { width, height } = image;
+  const n = width * height;
+  const bank = waveletFilters(p.wavelet);
+  const levels = p.waveletLevels ?? Math.max(dwt2MaxLevel(width, height, p.wavelet) - 3, 1);
+  const t = heapTransform(bank, width, height, levels, 3, ownMemory);
+  if (!t) return undefined;
+  const cp = colourPlanes(image);
+  const [P0, P1, P2] = t.extra.map((b) => b.data);
+  const { data: src, stride } = cp.source;
+  for (let q = 0, i = 0; q < n; q++, i += stride) {
+    P0[q] = src[i];
+    P1[q] = src[i + 1];
+    P2[q] = src[i + 2];
+  }
+  t.mix3([1, 1, 1, 0, 0, 0, ...YCBCR_FROM_RGB.flat(), 16, 128, 128]);
+  const sigmas = p.sigma === undefined ? [undefined, undefined, undefined] : p.rescaleSigma ? sigmaRgbToYcbcr(p.sigma) : [p.sigma, p.sigma, p.sigma];
+  const base: WaveletPlaneOptions = { wavelet: p.wavelet, mode: p.mode, method: p.method, levels: p.waveletLevels };
+  // back: x = denoised * scale + (min - offset), then the inverse matrix
+  const back = [1, 1, 1, -16, -128, -128];
+  const channels: YcbcrChannel[] = [];
+  t.extra.forEach((plane, c) => {
+    const [min, max] = t.range(plane);
+    const scale = max - min;
+    // scikit-image leaves a constant channel as it is
+    if (scale === 0) return;
+    const s = sigmas[c];
+    back[c] = scale;
+    back[3 + c] = min - [16, 128, 128][c];
+    channels.push({
+      c,
+      options: { ...base, sigma: s === undefined ? undefined : s / scale },
+      prepare: () => t.rescaleToInput(plane, min, scale),
+      done: (result) => plane.data.set(result),
+    });
+  });
+  const finish = (): Image => {
+    t.mix3([...back, ...RGB_FROM_YCBCR.flat(), 0, 0, 0]);
+    cp.writeAll([P0, P1, P2]);
+    return cp.result();
+  };
+  return { t, channels, finish };
 }
 
 /**
@@ -402,6 +473,14 @@ export function denoiseWavelet(image: Image, options: DenoiseWaveletOptions = {}
   const fn = 'denoiseWavelet';
   checkImage(fn, image);
   const p = resolveWavelet(fn, image, options);
+  const ycc = p.colourSpace === 'ycbcr' ? ycbcrSimd(image, p, false) : undefined;
+  if (ycc) {
+    for (const ch of ycc.channels) {
+      ch.prepare();
+      ch.done(shrinkInput(ycc.t, image.width, image.height, ch.options));
+    }
+    return ycc.finish();
+  }
   const { jobs, finish } = waveletJobs(image, p, true);
   for (const job of jobs) job.write(thresholdPlane(image.width, image.height, job.options, job.read));
   return finish();
@@ -438,6 +517,27 @@ export async function denoiseWaveletParallel(
   const workers = Math.min(threads, planes) - 1;
   const { width, height } = image;
   return withWorkerGroup(workers, async (group) => {
+    const ycc = p.colourSpace === 'ycbcr' ? ycbcrSimd(image, p, true) : undefined;
+    if (ycc) {
+      // the same float32 steps as denoiseWavelet: the rescaled channel goes to a worker as it is
+      let done = 0;
+      await Promise.all(
+        ycc.channels.map(async (ch, k) => {
+          const w = k % (workers + 1);
+          ch.prepare();
+          if (w === workers) {
+            await Promise.resolve();
+            ch.prepare();
+            ch.done(shrinkInput(ycc.t, width, height, ch.options));
+          } else {
+            const data = ycc.t.input.slice();
+            ch.done((await group.call(w, import.meta.url, 'waveletPlaneTask', { data, width, height, options: ch.options })) as Float32Array);
+          }
+          context.onProgress?.(++done / ycc.channels.length);
+        }),
+      );
+      return ycc.finish();
+    }
     const { jobs, finish } = waveletJobs(image, p, false);
     let finished = 0;
     await Promise.all(

@@ -25,6 +25,8 @@ const NOT_DENOISERS = [
   'anscombe', // variance-stabilising transforms around a denoiser
   'filters', // local-filter plumbing shared by gaussian, median, bilateral
   'wavelet-transform', // the DWT behind wavelet
+  'wavelet-simd', // its WebAssembly SIMD kernels
+  'tv-simd', // TV Chambolle's WebAssembly SIMD kernels
   'bm3d-fill', // BM3D internals
   'bm3d-match',
   'bm3d-stages',
