@@ -134,6 +134,17 @@ async function adamRestore(tf: typeof import('@tensorflow/tfjs'), opt: Optimizer
   a.accBeta2.assign(tf.scalar(state.accBeta2));
 }
 
+/** tf.nn.l2_loss of the horizontal and vertical differences: half their summed squares (ImageDenoisingGAN's get_smooth_loss). */
+function smoothnessHalfSum(tf: typeof import('@tensorflow/tfjs'), y: Tensor4D): Scalar {
+  const [b, h, w, c] = y.shape;
+  if (h < 2 || w < 2) return smoothnessLoss(y); // refuses with the house-style message
+  return tf.tidy(() => {
+    const horizontal = tf.sum(tf.squaredDifference(tf.slice(y, [0, 0, 0, 0], [b, h, w - 1, c]), tf.slice(y, [0, 0, 1, 0], [b, h, w - 1, c])));
+    const vertical = tf.sum(tf.squaredDifference(tf.slice(y, [0, 0, 0, 0], [b, h - 1, w, c]), tf.slice(y, [0, 1, 0, 0], [b, h - 1, w, c])));
+    return tf.mul(tf.add(horizontal, vertical), 0.5) as Scalar;
+  });
+}
+
 /**
  * One GAN step on tfjs: the discriminator's (real clean patches against G's current
  * output), then the generator's (fool D, stay close to the clean patch in pixels and
@@ -161,10 +172,16 @@ export function tfjsGanStep(
     () =>
       tf.tidy(() => {
         const y = G.apply(noisy, { training: true }) as Tensor4D;
+        // the public code's reductions (utils.py): BCE is a mean, the pixel and smoothness
+        // terms are tf.nn.l2_loss (half the sum over the batch), the feature term the sum
+        // of squares over the conv2 map divided by its channels; the weights only keep
+        // their balance with these (with means, the adversarial term outweighs the pixel
+        // term some 40,000 times at 7x64x64x3 and the generator drifts away from the image)
+        const [n, h, w, c] = y.shape;
         let total = tf.mul(adversarialLoss(D.apply(y, { training: false }) as Tensor, 'real'), weights.adversarial);
-        total = tf.add(total, tf.mul(l2Loss(y, clean), weights.pixel));
-        if (perceptual) total = tf.add(total, tf.mul(perceptual(y, clean), weights.feature));
-        if (weights.smooth > 0) total = tf.add(total, tf.mul(smoothnessLoss(y), weights.smooth));
+        total = tf.add(total, tf.mul(l2Loss(y, clean), (weights.pixel * n * h * w * c) / 2));
+        if (perceptual) total = tf.add(total, tf.mul(perceptual(y, clean), weights.feature * n * Math.floor(h / 2) * Math.floor(w / 2)));
+        if (weights.smooth > 0) total = tf.add(total, tf.mul(smoothnessHalfSum(tf, y), weights.smooth));
         return total as Scalar;
       }),
     true,

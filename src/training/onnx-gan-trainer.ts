@@ -5,8 +5,9 @@
  * 2. the discriminator's step: L_D = BCE(D(clean), real) + BCE(D(fake), fake), both
  *    passes in training mode (each moves D's moving statistics), then Adam on D;
  * 3. the generator's step with the updated D in inference mode (its moving statistics
- *    after the two updates): L_G = wa BCE(D'(fake), real) + wp MSE(fake, clean)
- *    + ws smoothness(fake), the gradient through D' into fake and back through G,
+ *    after the two updates): L_G = wa BCE(D'(fake), real) + wp l2(fake - clean)
+ *    + ws (l2(horizontal differences) + l2(vertical ones)), l2 = tf.nn.l2_loss (half
+ *    the sum, the public code's reduction), the gradient through D' into fake and back through G,
  *    then Adam on G. tfjs runs G(noisy) again for this step, with the same weights
  *    and batch, so the output is the same; G's moving statistics move twice, as there.
  * BCE clips probabilities to [1e-7, 1 - 1e-7] with no gradient outside, as
@@ -61,7 +62,7 @@ const P_MIN = 1e-7;
 const P_MAX = 1 - 1e-7;
 
 function buildGanGraph(gNet: Net, dNet: Net, shape: number[], weights: OnnxGanWeights, adam: AdamConstants): BuiltGanGraph {
-  const [N, H, W, C] = shape;
+  const [N, H, W] = shape;
   const g = new GraphBuilder();
   const nchw = ints('perm', [0, 3, 1, 2]);
   const x = g.op('Transpose', [g.input('noisy', shape)], [nchw]);
@@ -126,7 +127,6 @@ function buildGanGraph(gNet: Net, dNet: Net, shape: number[], weights: OnnxGanWe
   });
 
   // 3. the generator's step
-  const size = N * H * W * C;
   const terms: string[] = [];
   const grads: string[] = [];
   if (weights.adversarial > 0) {
@@ -136,19 +136,19 @@ function buildGanGraph(gNet: Net, dNet: Net, shape: number[], weights: OnnxGanWe
     grads.push(emitBackward(g, dNet, judged, la.grad, newD, { inputGradient: true, batch: N })!);
   }
   const diff = g.op('Sub', [fake, clean]);
-  terms.push(g.op('Mul', [g.sum(g.op('Mul', [diff, diff])), g.scalar(weights.pixel / size)]));
-  grads.push(g.op('Mul', [diff, g.scalar((2 * weights.pixel) / size)]));
+  // pixel and smoothness terms are tf.nn.l2_loss, half the sum, as in the public code (see gan.ts)
+  terms.push(g.op('Mul', [g.sum(g.op('Mul', [diff, diff])), g.scalar(weights.pixel / 2)]));
+  grads.push(g.op('Mul', [diff, g.scalar(weights.pixel)]));
   if (weights.smooth > 0) {
     if (H < 2 || W < 2) throw invalidParameter('OnnxGanTrainer', 'shape', 'patches at least 2x2', shape);
-    // mean((y[.., x] - y[.., x + 1])^2) over N C H (W-1), and the same down the columns
+    // half the summed squares of y[.., x] - y[.., x + 1], and the same down the columns
     for (const axis of [3, 2]) {
       const len = axis === 3 ? W : H;
       const head = g.op('Slice', [fake, g.int64s([0]), g.int64s([len - 1]), g.int64s([axis])]);
       const tail = g.op('Slice', [fake, g.int64s([1]), g.int64s([len]), g.int64s([axis])]);
       const d = g.op('Sub', [head, tail]);
-      const count = (size / len) * (len - 1);
-      terms.push(g.op('Mul', [g.sum(g.op('Mul', [d, d])), g.scalar(weights.smooth / count)]));
-      const gd = g.op('Mul', [d, g.scalar((2 * weights.smooth) / count)]);
+      terms.push(g.op('Mul', [g.sum(g.op('Mul', [d, d])), g.scalar(weights.smooth / 2)]));
+      const gd = g.op('Mul', [d, g.scalar(weights.smooth)]);
       const padEnd = [0, 0, 0, 0, 0, 0, axis === 2 ? 1 : 0, axis === 3 ? 1 : 0];
       const padStart = [0, 0, axis === 2 ? 1 : 0, axis === 3 ? 1 : 0, 0, 0, 0, 0];
       grads.push(g.op('Sub', [g.op('Pad', [gd, g.int64s(padEnd)]), g.op('Pad', [gd, g.int64s(padStart)])]));
