@@ -6,9 +6,13 @@
  * max_num_iter, channel_axis=-1)` iteration for iteration: the same dual update with
  * tau = 1/4, the same energy and stopping rule (stop when |E_prev - E| < eps * E_0,
  * E = (sum d^2 + weight * sum |grad|) / pixels), every colour channel on its own.
- * The arithmetic per sample is scikit-image's in float64, term by term, so outputs
- * equal its float64 outputs (only the order of the two energy sums differs, which
- * could move the stopping iteration in a near tie).
+ * The arithmetic per sample is scikit-image's on float32 input, term by term in float32
+ * (tv-simd.ts: WebAssembly SIMD, or the same operations in JavaScript where SIMD is
+ * missing, bit for bit), so outputs equal scikit-image's float32 outputs where the
+ * stopping iteration is the same (measured on Set12: equal), and its float64 outputs to
+ * float32 round-off. Only the
+ * energy's sums are added in another order (float32 lanes per row, rows in float64;
+ * numpy sums pairwise), which could move the stopping iteration in a near tie.
  *
  * The iteration is global, so it is not split into independent tiles: `denoise` runs
  * it on worker threads that share the arrays and meet at a barrier twice per
@@ -257,6 +261,15 @@ export function colourPlanes(image: Image): ColourPlanes {
     },
     source: filled ? { data: filled, stride: nc } : { data, stride: channels },
     writeAll(planes) {
+      if (!missing && planes.length === 3) {
+        const [p0, p1, p2] = planes;
+        for (let q = 0, i = 0; q < n; q++, i += channels) {
+          out[i] = p0[q];
+          out[i + 1] = p1[q];
+          out[i + 2] = p2[q];
+        }
+        return;
+      }
       for (let q = 0, i = 0; q < n; q++, i += channels) {
         for (let c = 0; c < planes.length; c++) if (!missing || !missing[i + c]) out[i + c] = planes[c][q];
       }

@@ -10,8 +10,11 @@
  * not given, is the robust median estimate from the finest diagonal subband of the
  * same transform (exact zeros left out); colour channels are denoised separately, in
  * RGB or in YCbCr (each channel rescaled to [0, 1] first, as there); the output is not
- * clipped (scikit-image clips only integer inputs). The transform is ours
- * (wavelet-transform.ts) and equals pywt's bit for bit.
+ * clipped (scikit-image clips only integer inputs). Where WebAssembly SIMD runs, each
+ * plane is transformed, thresholded and reconstructed in float32 vectors
+ * (wavelet-simd.ts), as pywt and scikit-image compute on float32 input; elsewhere (and
+ * for planes too small for 4-wide vectors) in float64 by wavelet-transform.ts, whose
+ * coefficients equal pywt's float64 ones bit for bit.
  */
 import { medianInPlace } from '../core/select.js';
 import { checkImage, colourChannels, type Image } from '../core/image.js';
@@ -405,8 +408,8 @@ function waveletJobs(image: Image, p: WaveletParams, reuse: boolean): { jobs: Pl
   return { jobs, finish };
 }
 
-/** One YCbCr channel to denoise on the SIMD path: its options, and where its rescaled samples are (the transform's input, once `prepare` ran). */
-interface YcbcrChannel {
+/** One colour channel to denoise on the SIMD path: its options; `prepare` puts its (rescaled) samples in the transform's input; `done` takes the result. */
+interface ColourChannel {
   c: number;
   options: WaveletPlaneOptions;
   prepare(): void;
@@ -414,13 +417,15 @@ interface YcbcrChannel {
 }
 
 /**
- * The YCbCr path on the SIMD heap, all three channels in WebAssembly memory: the
- * colour matrices and the rescaling to [0, 1] and back in float32 vectors (as
- * scikit-image computes on float32 input), each channel denoised by the same transform
- * (here, or on a worker: `prepare` leaves the channel in t.input, `done` takes the
- * result). Undefined where the SIMD path does not run (then waveletJobs' float64 path does).
+ * Colour images on the SIMD heap, all three channels in WebAssembly memory (read in
+ * one pass, written in one pass), each denoised by the same transform, here or on a
+ * worker. In YCbCr the colour matrices and the rescaling to [0, 1] and back run as
+ * float32 vectors too (as scikit-image computes on float32 input). Undefined where the
+ * SIMD path does not run (grey images, no SIMD, tiny planes): then waveletJobs' path does.
  */
-function ycbcrSimd(image: Image, p: WaveletParams, ownMemory: boolean): { t: HeapTransform; channels: YcbcrChannel[]; finish: () => Image } | undefined {
+function colourSimd(image: Image, p: WaveletParams, ownMemory: boolean): { t: HeapTransform; channels: ColourChannel[]; finish: () => Image } | undefined {
+  if (colourChannels(image) !== 3) return undefined;
+  const ycbcr = p.colourSpace === 'ycbcr';
   const { width, height } = image;
   const n = width * height;
   const bank = waveletFilters(p.wavelet);
@@ -435,12 +440,27 @@ function ycbcrSimd(image: Image, p: WaveletParams, ownMemory: boolean): { t: Hea
     P1[q] = src[i + 1];
     P2[q] = src[i + 2];
   }
+  const base: WaveletPlaneOptions = { wavelet: p.wavelet, mode: p.mode, method: p.method, levels: p.waveletLevels };
+  if (!ycbcr) {
+    const channels = t.extra.map(
+      (plane, c): ColourChannel => ({
+        c,
+        options: { ...base, sigma: p.sigma },
+        prepare: () => t.input.set(plane.data),
+        done: (result) => plane.data.set(result),
+      }),
+    );
+    const finish = (): Image => {
+      cp.writeAll([P0, P1, P2]);
+      return cp.result();
+    };
+    return { t, channels, finish };
+  }
   t.mix3([1, 1, 1, 0, 0, 0, ...YCBCR_FROM_RGB.flat(), 16, 128, 128]);
   const sigmas = p.sigma === undefined ? [undefined, undefined, undefined] : p.rescaleSigma ? sigmaRgbToYcbcr(p.sigma) : [p.sigma, p.sigma, p.sigma];
-  const base: WaveletPlaneOptions = { wavelet: p.wavelet, mode: p.mode, method: p.method, levels: p.waveletLevels };
   // back: x = denoised * scale + (min - offset), then the inverse matrix
   const back = [1, 1, 1, -16, -128, -128];
-  const channels: YcbcrChannel[] = [];
+  const channels: ColourChannel[] = [];
   t.extra.forEach((plane, c) => {
     const [min, max] = t.range(plane);
     const scale = max - min;
@@ -473,13 +493,13 @@ export function denoiseWavelet(image: Image, options: DenoiseWaveletOptions = {}
   const fn = 'denoiseWavelet';
   checkImage(fn, image);
   const p = resolveWavelet(fn, image, options);
-  const ycc = p.colourSpace === 'ycbcr' ? ycbcrSimd(image, p, false) : undefined;
-  if (ycc) {
-    for (const ch of ycc.channels) {
+  const col = colourSimd(image, p, false);
+  if (col) {
+    for (const ch of col.channels) {
       ch.prepare();
-      ch.done(shrinkInput(ycc.t, image.width, image.height, ch.options));
+      ch.done(shrinkInput(col.t, image.width, image.height, ch.options));
     }
-    return ycc.finish();
+    return col.finish();
   }
   const { jobs, finish } = waveletJobs(image, p, true);
   for (const job of jobs) job.write(thresholdPlane(image.width, image.height, job.options, job.read));
@@ -517,26 +537,26 @@ export async function denoiseWaveletParallel(
   const workers = Math.min(threads, planes) - 1;
   const { width, height } = image;
   return withWorkerGroup(workers, async (group) => {
-    const ycc = p.colourSpace === 'ycbcr' ? ycbcrSimd(image, p, true) : undefined;
-    if (ycc) {
+    const col = colourSimd(image, p, true);
+    if (col) {
       // the same float32 steps as denoiseWavelet: the rescaled channel goes to a worker as it is
       let done = 0;
       await Promise.all(
-        ycc.channels.map(async (ch, k) => {
+        col.channels.map(async (ch, k) => {
           const w = k % (workers + 1);
           ch.prepare();
           if (w === workers) {
             await Promise.resolve();
             ch.prepare();
-            ch.done(shrinkInput(ycc.t, width, height, ch.options));
+            ch.done(shrinkInput(col.t, width, height, ch.options));
           } else {
-            const data = ycc.t.input.slice();
+            const data = col.t.input.slice();
             ch.done((await group.call(w, import.meta.url, 'waveletPlaneTask', { data, width, height, options: ch.options })) as Float32Array);
           }
-          context.onProgress?.(++done / ycc.channels.length);
+          context.onProgress?.(++done / col.channels.length);
         }),
       );
-      return ycc.finish();
+      return col.finish();
     }
     const { jobs, finish } = waveletJobs(image, p, false);
     let finished = 0;
