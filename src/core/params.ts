@@ -6,7 +6,18 @@ import { checkNumber, checkOneOf, checkBoolean, type NumberRule } from './valida
 import { invalidParameter } from './errors.js';
 
 export type ParamSpec =
-  | ({ name: string; type: 'number'; default?: number; description: string; cli?: string } & NumberRule)
+  | ({
+      name: string;
+      type: 'number';
+      default?: number;
+      description: string;
+      cli?: string;
+      /**
+       * the output moves in jumps as this parameter changes (an iteration count or a
+       * stopping rule moves with it), so calibration does not interpolate between grid values
+       */
+      stepwise?: boolean;
+    } & NumberRule)
   | { name: string; type: 'enum'; choices: readonly string[]; default?: string; description: string; cli?: string }
   | { name: string; type: 'boolean'; default?: boolean; description: string; cli?: string };
 

@@ -485,12 +485,16 @@ export function parabolaVertex(x: readonly [number, number, number], y: readonly
   return Number.isFinite(vertex) ? vertex : undefined;
 }
 
-/** Grid axes refinement may interpolate along: three or more numbers of a non-integer number parameter. */
+/**
+ * Grid axes refinement may interpolate along: three or more numbers of a non-integer
+ * number parameter whose output changes smoothly with it (not `stepwise`, as TV's weight
+ * under its stopping rule: a parabola through such a curve lands in its jumps).
+ */
 function continuousAxes(info: DenoiserInfo, grid: ParameterGrid): string[] {
   return Object.entries(grid)
     .filter(([k, values]) => {
       const spec = info.params.find((p) => p.name === k);
-      return spec?.type === 'number' && !spec.integer && !spec.odd && new Set(values).size >= 3 && values.every((v) => typeof v === 'number' && Number.isFinite(v));
+      return spec?.type === 'number' && !spec.integer && !spec.odd && !spec.stepwise && new Set(values).size >= 3 && values.every((v) => typeof v === 'number' && Number.isFinite(v));
     })
     .map(([k]) => k);
 }

@@ -43,6 +43,9 @@ export const TV_CHAMBOLLE_PARAMS: readonly ParamSpec[] = [
     name: 'weight',
     type: 'number',
     above: 0,
+    // the eps stopping rule makes the result jump with the weight: Set12 03 at sigma 50
+    // gives 25.07 dB at weight 0.187 and 24.25 at 0.189 (25.06 / 25.04 with 200 fixed iterations)
+    stepwise: true,
     description:
       'Denoising weight (scikit-image `weight`), on the image value scale: larger removes more noise and more detail. Around the noise sigma is a good start.',
   },

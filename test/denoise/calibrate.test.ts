@@ -274,6 +274,10 @@ test('adaptive loss: the parabola-vertex setting between grid values, exact wher
   // integer parameters are not interpolated
   const box = await calibrateDenoiser(noisy, boxDenoiser(), { radius: [0, 1, 2, 3] }, { sigma: 0.1 });
   assert.ok(box.table.every((e) => !e.refined && Number.isInteger(e.params.radius)));
+  // nor stepwise ones (TV's weight, whose result jumps with its stopping rule)
+  const tv = await calibrateDenoiser(noisy, 'tv-chambolle', { weight: [0.02, 0.04, 0.08, 0.16] }, { sigma: 0.045 });
+  assert.equal(tv.table.length, 4);
+  assert.ok(tv.table.every((e) => !e.refined));
 });
 
 test('adaptive loss: near ties get more masks; one setting costs one call', async () => {
