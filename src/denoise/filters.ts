@@ -318,11 +318,12 @@ export function colourStats(colour: Float32Array): { min: number; max: number; s
 // Worker-thread tiling.
 
 /**
- * Inner-loop iterations below which worker threads are not started unless asked for:
- * about a second of work on one core. core/pool.ts starts fresh workers for each call,
- * and each then boots, loads the module and runs its first tile on cold code, which
- * costs 50-100 ms of CPU per worker on an idle machine and up to a second of wall
- * time on a busy one, more than splitting a shorter job saves.
+ * Inner-loop iterations below which worker threads are not used unless asked for:
+ * about a second of work on one core. The first threaded call starts core/pool.ts's
+ * persistent workers, and each boots, loads the module and runs its first tile on cold
+ * code: 50-100 ms of CPU per worker on an idle machine, up to a second of wall time on a
+ * busy one, more than splitting a shorter job saves. Later calls reuse the workers; the
+ * threshold was set when workers started per call and has not been re-measured since.
  */
 export const MIN_WORK_FOR_THREADS = 2e8;
 
