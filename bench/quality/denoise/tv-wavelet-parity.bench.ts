@@ -4,7 +4,7 @@
  * hush and by scikit-image with the same parameters, scored against the clean image
  * (uint8 / 255) with the same PSNR code (dataRange 1, no clipping, the benchmark
  * protocol). scikit-image runs on the float32 arrays as stored (it then computes in
- * float32) and on their float64 cast (the arithmetic hush uses); max |hush - skimage| is
+ * float32, as hush's SIMD kernels do) and on their float64 cast; max |hush - skimage| is
  * given for both.
  *   npx tsc -p tsconfig.json && node dist/bench/quality/denoise/tv-wavelet-parity.bench.js [--images 01,02,...] [--no-write]
  * Needs shared/ (HUSH_SHARED to point elsewhere) and a Python with scikit-image.
