@@ -2,8 +2,11 @@
  * GAN training (ImageDenoisingGAN, SPEC section 3): alternating updates of a
  * discriminator D (real clean patches against generated ones) and a generator G with
  * L = wa * La + wp * Lp + wf * Lf + ws * Ls: adversarial (binary cross-entropy of
- * D(G(x)) against 'real'), pixel (mean squared error), feature (VGG16 'conv2'
- * features, from a VGG16 file the user gives) and smoothness. Presets: 'readme'
+ * D(G(x)) against 'real', a mean), pixel (half the summed squared error), feature
+ * (VGG16 'conv2' features, from a VGG16 file the user gives; summed squares over
+ * the map divided by its channels) and smoothness (half the summed squared shifted
+ * differences): the public code's reductions, under which its weights were chosen
+ * (see tfjsGanStep). Presets: 'readme'
  * (0.5, 1, 1, 0.0001; the default) and 'public-code' (smoothness 1.0, learning rate
  * 0.002), as SPEC records the disagreement.
  *
@@ -113,7 +116,10 @@ async function adamSave(opt: Optimizer): Promise<{ flat: Float32Array; state: Ad
     at += x.tensor.size;
   }
   const a = opt as unknown as AdamInternals;
-  return { flat, state: { iterations: w.length > 0 ? (w[0].tensor.dataSync() as Int32Array)[0] : 0, accBeta1: a.accBeta1.dataSync()[0], accBeta2: a.accBeta2.dataSync()[0] } };
+  const iterations = w.length > 0 ? (w[0].tensor.dataSync() as Int32Array)[0] : 0;
+  // getWeights makes a new scalar for the step count; the moments are the optimizer's own variables
+  if (w.length > 0) w[0].tensor.dispose();
+  return { flat, state: { iterations, accBeta1: a.accBeta1.dataSync()[0], accBeta2: a.accBeta2.dataSync()[0] } };
 }
 
 async function adamRestore(tf: typeof import('@tensorflow/tfjs'), opt: Optimizer, model: LayersModel, flat: Float32Array, state: AdamState): Promise<void> {
@@ -130,8 +136,11 @@ async function adamRestore(tf: typeof import('@tensorflow/tfjs'), opt: Optimizer
   await opt.setWeights(named);
   tf.dispose(named.map((n) => n.tensor));
   const a = opt as unknown as AdamInternals;
-  a.accBeta1.assign(tf.scalar(state.accBeta1));
-  a.accBeta2.assign(tf.scalar(state.accBeta2));
+  const b1 = tf.scalar(state.accBeta1);
+  const b2 = tf.scalar(state.accBeta2);
+  a.accBeta1.assign(b1);
+  a.accBeta2.assign(b2);
+  tf.dispose([b1, b2]);
 }
 
 /** tf.nn.l2_loss of the horizontal and vertical differences: half their summed squares (ImageDenoisingGAN's get_smooth_loss). */
@@ -219,7 +228,8 @@ export async function fitGan(generator: HushModel, discriminator: HushModel, opt
   const { tf } = await loadTfjs();
   await mkdir(options.out, { recursive: true });
   const ckDir = join(options.out, 'checkpoint');
-  const signature = JSON.stringify({ preset, weights, steps, batch, patch, lr, seed, items: options.sets.length, noise: options.noise });
+  // reductions: the generator's terms as the public code reduces them (since 65a99a2; a checkpoint made with means is refused)
+  const signature = JSON.stringify({ preset, weights, steps, batch, patch, lr, seed, items: options.sets.length, noise: options.noise, reductions: 'public-code' });
   const gOpt = tf.train.adam(lr, 0.5) as Optimizer;
   const dOpt = tf.train.adam(lr, 0.5) as Optimizer;
   const perceptual = weights.feature > 0 ? perceptualLoss({ vgg: options.vgg as LayersModel }) : undefined;
@@ -275,7 +285,7 @@ export async function fitGan(generator: HushModel, discriminator: HushModel, opt
       const m = ortTrainer.moments();
       const t = ortTrainer.iterations;
       // tfjs's convention: after t updates accBeta holds beta^(t+1) (what the tfjs engine would resume with)
-      const state = { iterations: t, accBeta1: 0.5 ** (t + 1), accBeta2: 0.999 ** (t + 1) };
+      const state = { iterations: t, accBeta1: ortTrainer.beta1 ** (t + 1), accBeta2: ortTrainer.beta2 ** (t + 1) };
       g = { flat: m.generator, state };
       d = { flat: m.discriminator, state };
     } else {

@@ -78,7 +78,8 @@ function buildGanGraph(gNet: Net, dNet: Net, shape: number[], weights: OnnxGanWe
   const bce = (pass: Pass, target: 'real' | 'fake', scale: number): { loss: string; grad: string } => {
     const p = pass.output;
     const [hd, wd] = pass.hw[pass.hw.length - 1];
-    const n = N * hd * wd;
+    // a mean over every output value, channels too (adversarialLoss's tf.mean)
+    const n = N * hd * wd * dNet.outChannels;
     const pc = g.op('Clip', [p, lo, hi]);
     const inRange = g.op('Cast', [g.op('And', [g.op('GreaterOrEqual', [p, lo]), g.op('LessOrEqual', [p, hi])])], [int('to', TENSOR_TYPE.FLOAT)]);
     const q = target === 'real' ? pc : g.op('Sub', [one, pc]);
@@ -190,6 +191,14 @@ export class OnnxGanTrainer {
       beta2: options.beta2 ?? 0.999,
       epsilon: options.epsilon ?? 1e-7,
     });
+  }
+
+  /** Adam's beta1 and beta2 (checkpoints store beta^(t+1) as tfjs's optimizer does) */
+  get beta1(): number {
+    return this.options.beta1;
+  }
+  get beta2(): number {
+    return this.options.beta2;
   }
 
   /** One discriminator step then one generator step; returns both losses (before the updates). */

@@ -50,6 +50,7 @@ const pair = async (channels: 1 | 3) => ({
 for (const c of [
   { name: 'README weights, RGB, 16x16', channels: 3 as const, shape: [2, 16, 16, 3], weights: { adversarial: 0.5, pixel: 1, smooth: 0.0001 } },
   { name: 'strong smoothness, grey, 24x16 (odd discriminator sizes)', channels: 1 as const, shape: [3, 24, 16, 1], weights: { adversarial: 1, pixel: 0.5, smooth: 0.5 } },
+  { name: 'pixel term only (adversarial and smoothness weights 0: D still steps)', channels: 1 as const, shape: [2, 16, 16, 1], weights: { adversarial: 0, pixel: 1, smooth: 0 } },
 ]) {
   test(`onnxruntime GAN step equals tfjs's: ${c.name}`, async () => {
     const a = await pair(c.channels);
