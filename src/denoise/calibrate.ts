@@ -82,7 +82,7 @@ export interface CalibrateDenoiserOptions {
    * 'approximate': one mask, as scikit-image; 'full': all stride^2 masks (stride^2 times slower)
    */
   loss?: CalibrationLoss;
-  /** 'adaptive': the most masks a finalist is scored on (default 4, from 1 to stride^2) */
+  /** 'adaptive': the most masks a finalist is scored on (default 4, from 1 to stride^2); 'full': the first this many masks of the spread order, every setting (default stride^2: all) */
   maxMasks?: number;
   /** 'adaptive': the most finalists (settings scored on more than one mask; default 4) */
   finalists?: number;
@@ -246,7 +246,11 @@ export async function calibrateDenoiser(
   const { width, height } = image;
   const order = maskOrder(stride);
   const adaptive = loss === 'adaptive';
-  const maxMasks = adaptive ? optionalNumber(fn, 'options.maxMasks', o.maxMasks, ADAPTIVE_MAX_MASKS, { integer: true, min: 1, max: stride * stride }) : loss === 'full' ? stride * stride : 1;
+  const maxMasks = adaptive
+    ? optionalNumber(fn, 'options.maxMasks', o.maxMasks, ADAPTIVE_MAX_MASKS, { integer: true, min: 1, max: stride * stride })
+    : loss === 'full'
+      ? optionalNumber(fn, 'options.maxMasks', o.maxMasks, stride * stride, { integer: true, min: 1, max: stride * stride })
+      : 1;
   const maxFinalists = adaptive ? optionalNumber(fn, 'options.finalists', o.finalists, ADAPTIVE_FINALISTS, { integer: true, min: 1, max: MAX_GRID_SETTINGS }) : 1;
   const refine = adaptive && (o.refine === undefined ? true : checkBoolean(fn, 'options.refine', o.refine));
   if (loss !== 'full' && maskPixels(width, height, stride, order[0]).length === 0) {
@@ -259,7 +263,7 @@ export async function calibrateDenoiser(
     if (!s) maskSamples.set(offset, (s = lossSamples(image, maskPixels(width, height, stride, offset))));
     return s;
   };
-  const firstMasks = loss === 'full' ? order : [order[0]];
+  const firstMasks = loss === 'full' ? order.slice(0, maxMasks) : [order[0]];
   if (firstMasks.every((m) => samplesOf(m).length === 0)) throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the image has no valid samples on the loss pixels (all masked or not finite)`);
 
   const rows: Row[] = [];

@@ -122,6 +122,40 @@ test('the time budget: the first candidate and the final run always, the rest on
   assert.match(r.reason, /of 1 candidate \(not tried for time: shrink-test, third\)$/);
 });
 
+/** box mean of radius 2 blended with its input by t: near twins of one another for small t */
+function nearBox(id: string, t: number): DenoiserInfo {
+  const inner = box(id);
+  return {
+    ...inner,
+    calibrationGrid: () => ({ radius: [2] }),
+    async denoise(image, options) {
+      const out = await inner.denoise.call(inner, image, options);
+      return { ...out, data: out.data.map((v, i) => (1 - t) * v + t * image.data[i]) };
+    },
+  };
+}
+
+test('methods within AUTO_TIE of the leader: re-scored on more masks when there is time, else the first in priority order wins', async () => {
+  const noisy = addGaussianNoise(blocks(96), { sigma: 0.2, seed: 9 });
+  const a = nearBox('near-a', 0);
+  const b = nearBox('near-b', 0.01);
+  // which twin the one-mask loss prefers, to list it second
+  const probe = await denoiseAuto(noisy, { candidates: [a, b], budget: 60, cropSide: 48, finalMasks: 1 });
+  const [la, lb] = probe.table.map((t) => t.loss);
+  assert.ok(Math.abs(la - lb) < 0.03 * Math.min(la, lb), `losses ${la} ${lb} within the tie`);
+  const [first, second] = la < lb ? [b, a] : [a, b];
+  const noRescore = await denoiseAuto(noisy, { candidates: [first, second, SHRINK], budget: 60, cropSide: 48, finalMasks: 1 });
+  assert.ok(noRescore.table[1].loss < noRescore.table[0].loss, 'the second has the lower one-mask loss');
+  assert.equal(noRescore.chosen.method, first.id, 'and the first wins the tie');
+  assert.ok(noRescore.table.every((t) => t.finalLoss === undefined));
+  const r = await denoiseAuto(noisy, { candidates: [first, second, SHRINK], budget: 60, cropSide: 48 });
+  assert.ok(r.table[0].finalLoss !== undefined && r.table[1].finalLoss !== undefined, 'both twins re-scored');
+  assert.equal(r.table[2].finalLoss, undefined, 'a clearly worse method is not');
+  const lower = r.table[0].finalLoss! < r.table[1].finalLoss! ? first.id : second.id;
+  assert.equal(r.chosen.method, lower);
+  assert.match(r.reason, /re-scored on 4 masks\)$/);
+});
+
 test('NaN no-data pixels stay where they are and do not spread', async () => {
   const noisy = addGaussianNoise(testPattern(48, 48, 1), { sigma: 0.1, seed: 7 });
   noisy.mask = new Uint8Array(noisy.data.length);
