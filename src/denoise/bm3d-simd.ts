@@ -12,44 +12,7 @@
  * candidate beats their current worst match, so JavaScript only visits those. The JavaScript loops stay as the fallback
  * where WebAssembly SIMD is missing (tested to agree).
  */
-
-/** Unsigned LEB128. */
-function u32(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-/** Signed LEB128 (for i32.const). */
-function s32(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-function f32bytes(v: number): number[] {
-  return [...new Uint8Array(Float32Array.of(v).buffer)];
-}
-
-function vec(items: number[][]): number[] {
-  return [...u32(items.length), ...items.flat()];
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...u32(body.length), ...body];
-}
+import { f32Bytes, section, sleb, uleb, vec } from '../core/wasm-asm.js';
 
 const I32 = 0x7f;
 const F32 = 0x7d;
@@ -58,12 +21,12 @@ const op = {
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
   end: [0x0b],
-  br: (d: number) => [0x0c, ...u32(d)],
-  brIf: (d: number) => [0x0d, ...u32(d)],
-  get: (i: number) => [0x20, ...u32(i)],
-  set: (i: number) => [0x21, ...u32(i)],
-  tee: (i: number) => [0x22, ...u32(i)],
-  i32const: (v: number) => [0x41, ...s32(v)],
+  br: (d: number) => [0x0c, ...uleb(d)],
+  brIf: (d: number) => [0x0d, ...uleb(d)],
+  get: (i: number) => [0x20, ...uleb(i)],
+  set: (i: number) => [0x21, ...uleb(i)],
+  tee: (i: number) => [0x22, ...uleb(i)],
+  i32const: (v: number) => [0x41, ...sleb(v)],
   i32add: [0x6a],
   i32mul: [0x6c],
   i32load: [0x28, 0x02, 0x00],
@@ -71,25 +34,25 @@ const op = {
   i32ltS: [0x48],
   if: [0x04, 0x40],
   f32add: [0x92],
-  f32const: (v: number) => [0x43, ...f32bytes(v)],
+  f32const: (v: number) => [0x43, ...f32Bytes(v)],
   i32shl: [0x74],
   i32geU: [0x4f],
-  load: (offset = 0) => [0xfd, 0x00, 0x00, ...u32(offset)], // v128.load, align hint 1
-  store: (offset = 0) => [0xfd, 0x0b, 0x00, ...u32(offset)], // v128.store
-  add: [0xfd, ...u32(0xae)], // i32x4.add
-  sub: [0xfd, ...u32(0xb1)], // i32x4.sub
-  mul: [0xfd, ...u32(0xb5)], // i32x4.mul
-  i32x4lane: (l: number) => [0xfd, ...u32(0x1b), l], // i32x4.extract_lane
-  f32x4lane: (l: number) => [0xfd, ...u32(0x1f), l], // f32x4.extract_lane
-  fsplat: [0xfd, ...u32(0x13)], // f32x4.splat
-  fabs: [0xfd, ...u32(0xe0)],
-  fadd: [0xfd, ...u32(0xe4)],
-  fsub: [0xfd, ...u32(0xe5)],
-  fmul: [0xfd, ...u32(0xe6)],
-  fdiv: [0xfd, ...u32(0xe7)],
-  fgt: [0xfd, ...u32(0x44)], // f32x4.gt
-  and: [0xfd, ...u32(0x4e)], // v128.and
-  zero: [0xfd, ...u32(0x0c), ...new Array(16).fill(0)], // v128.const 0
+  load: (offset = 0) => [0xfd, 0x00, 0x00, ...uleb(offset)], // v128.load, align hint 1
+  store: (offset = 0) => [0xfd, 0x0b, 0x00, ...uleb(offset)], // v128.store
+  add: [0xfd, ...uleb(0xae)], // i32x4.add
+  sub: [0xfd, ...uleb(0xb1)], // i32x4.sub
+  mul: [0xfd, ...uleb(0xb5)], // i32x4.mul
+  i32x4lane: (l: number) => [0xfd, ...uleb(0x1b), l], // i32x4.extract_lane
+  f32x4lane: (l: number) => [0xfd, ...uleb(0x1f), l], // f32x4.extract_lane
+  fsplat: [0xfd, ...uleb(0x13)], // f32x4.splat
+  fabs: [0xfd, ...uleb(0xe0)],
+  fadd: [0xfd, ...uleb(0xe4)],
+  fsub: [0xfd, ...uleb(0xe5)],
+  fmul: [0xfd, ...uleb(0xe6)],
+  fdiv: [0xfd, ...uleb(0xe7)],
+  fgt: [0xfd, ...uleb(0x44)], // f32x4.gt
+  and: [0xfd, ...uleb(0x4e)], // v128.and
+  zero: [0xfd, ...uleb(0x0c), ...new Array(16).fill(0)], // v128.const 0
 };
 
 /** `local += by` for each pointer local. */
@@ -126,7 +89,7 @@ function squaredDiff(x: number, y: number, t: number): number[] {
 
 function body(locals: number[][], code: number[]): number[] {
   const b = [...vec(locals), ...code, ...op.end];
-  return [...u32(b.length), ...b];
+  return [...uleb(b.length), ...b];
 }
 
 function moduleBytes(): Uint8Array {

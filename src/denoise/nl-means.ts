@@ -31,6 +31,7 @@ import { resolveParams, type ParamSpec } from '../core/params.js';
 import { checkObject } from '../core/validate.js';
 import { applyToColour, filledColour, mirrorIndex, missingSamples, runLocalDenoiser } from './filters.js';
 import type { DenoiseContext, DenoiserInfo } from './types.js';
+import { f64Bytes, section, sleb, str, uleb, vec } from '../core/wasm-asm.js';
 
 const FN = 'denoiseNlMeans';
 
@@ -373,38 +374,7 @@ export function nlMeansFastJs(src: Float32Array, width: number, height: number, 
 // JavaScript kernels (tested), about four times faster. Where WebAssembly SIMD is
 // missing, the JavaScript kernels run.
 
-const uleb = (v: number): number[] => {
-  const out: number[] = [];
-  let n = v >>> 0;
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-};
-const sleb = (v: number): number[] => {
-  const out: number[] = [];
-  let n = v | 0;
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-};
-const f64Bytes = (v: number): number[] => {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setFloat64(0, v, true);
-  return Array.from(b);
-};
-const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+// the encodings (LEB128, constants, names, sections, vectors) are core/wasm-asm.ts's
 
 type ValType = 'i32' | 'f64' | 'v128';
 const VT: Record<ValType, number> = { i32: 0x7f, f64: 0x7c, v128: 0x7b };

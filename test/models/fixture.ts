@@ -35,3 +35,14 @@ export function makeFixture(batch: number, size: number, channels: number, sigma
   rng.addNormal(noisy, clean, sigma);
   return { clean, noisy, shape: [batch, size, size, channels] };
 }
+
+/** `count` RGB training images of size x size (planar, as training/data.ts's TrainImage) from makeFixture's clean patches */
+export function rgbTrainImages(count: number, size: number): { data: Float32Array; width: number; height: number; channels: 3; file: string }[] {
+  const f = makeFixture(count, size, 3, 0, 12);
+  const plane = size * size;
+  return Array.from({ length: count }, (_, i) => {
+    const data = new Float32Array(3 * plane);
+    for (let p = 0; p < plane; p++) for (let k = 0; k < 3; k++) data[k * plane + p] = f.clean[(i * plane + p) * 3 + k];
+    return { data, width: size, height: size, channels: 3 as const, file: `fixture-${i}` };
+  });
+}

@@ -7,18 +7,7 @@ import { join } from 'node:path';
 import { createModel } from '../../src/models/hush-model.js';
 import { fitGan, type FitGanOptions } from '../../src/training/gan.js';
 import { buildVgg16Features } from '../../src/training/losses.js';
-import type { TrainImage } from '../../src/training/data.js';
-import { makeFixture } from '../models/fixture.js';
-
-function images(count: number, size: number): TrainImage[] {
-  const f = makeFixture(count, size, 3, 0, 12);
-  const plane = size * size;
-  return Array.from({ length: count }, (_, i) => {
-    const data = new Float32Array(3 * plane);
-    for (let p = 0; p < plane; p++) for (let k = 0; k < 3; k++) data[k * plane + p] = f.clean[(i * plane + p) * 3 + k];
-    return { data, width: size, height: size, channels: 3 as const, file: `fixture-${i}` };
-  });
-}
+import { rgbTrainImages } from '../models/fixture.js';
 
 const models = async () => ({
   g: await createModel('gan-generator', { channels: 3, width: 4, residualBlocks: 1, seed: 1 }),
@@ -26,7 +15,7 @@ const models = async () => ({
 });
 
 function base(out: string): FitGanOptions {
-  return { sets: images(4, 24).map((t) => [t]), noise: { model: 'gaussian', sigma: 0.1 }, vgg: buildVgg16Features({ blocks: 2, widthDivisor: 16, seed: 3 }), steps: 8, batchSize: 3, patchSize: 16, seed: 4, out, checkpointEvery: 3, reportEvery: 1 };
+  return { sets: rgbTrainImages(4, 24).map((t) => [t]), noise: { model: 'gaussian', sigma: 0.1 }, vgg: buildVgg16Features({ blocks: 2, widthDivisor: 16, seed: 3 }), steps: 8, batchSize: 3, patchSize: 16, seed: 4, out, checkpointEvery: 3, reportEvery: 1 };
 }
 
 test('GAN: alternating updates with all four generator losses, checkpoints, exact resume, ONNX export', async () => {

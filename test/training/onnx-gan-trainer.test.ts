@@ -16,19 +16,11 @@ import { createRng } from '../../src/core/rng.js';
 import { OnnxGanTrainer, onnxGanUnsupported } from '../../src/training/onnx-gan-trainer.js';
 import { fitGan, tfjsGanStep, type FitGanOptions } from '../../src/training/gan.js';
 import { buildVgg16Features } from '../../src/training/losses.js';
-import { makeFixture } from '../models/fixture.js';
+import { rgbTrainImages } from '../models/fixture.js';
+
+import { maxRel } from '../helpers/arrays.js';
 
 await loadTfjs({ backend: 'wasm' });
-
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / Math.max(m, 1e-12);
-}
 
 function batch(shape: number[], seed: number) {
   const rng = createRng(seed);
@@ -93,19 +85,9 @@ for (const c of [
   });
 }
 
-function images(count: number, size: number) {
-  const f = makeFixture(count, size, 3, 0, 12);
-  const plane = size * size;
-  return Array.from({ length: count }, (_, i) => {
-    const data = new Float32Array(3 * plane);
-    for (let p = 0; p < plane; p++) for (let k = 0; k < 3; k++) data[k * plane + p] = f.clean[(i * plane + p) * 3 + k];
-    return { data, width: size, height: size, channels: 3 as const, file: `fixture-${i}` };
-  });
-}
-
 test('fitGan on onnxruntime: the default engine without a feature loss; exact resume; a feature loss on --engine onnx is refused', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'hush-gan-onnx-'));
-  const base = (out: string): FitGanOptions => ({ sets: images(4, 24).map((t) => [t]), noise: { model: 'gaussian', sigma: 0.1 }, weights: { feature: 0 }, steps: 6, batchSize: 3, patchSize: 16, seed: 4, out, checkpointEvery: 2, threads: 1 });
+  const base = (out: string): FitGanOptions => ({ sets: rgbTrainImages(4, 24).map((t) => [t]), noise: { model: 'gaussian', sigma: 0.1 }, weights: { feature: 0 }, steps: 6, batchSize: 3, patchSize: 16, seed: 4, out, checkpointEvery: 2, threads: 1 });
   try {
     const a = await pair(3);
     const r = await fitGan(a.g, a.d, base(join(dir, 'straight')));

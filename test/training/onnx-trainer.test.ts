@@ -13,6 +13,8 @@ import { OnnxTrainer, onnxTrainingUnsupported, type OnnxTrainingLoss } from '../
 import { createRng } from '../../src/core/rng.js';
 import type { LayersModel } from '@tensorflow/tfjs';
 
+import { maxRel } from '../helpers/arrays.js';
+
 await loadTfjs({ backend: 'wasm' });
 
 function randomBatch(shape: number[], seed: number, withMask: boolean) {
@@ -27,16 +29,6 @@ function randomBatch(shape: number[], seed: number, withMask: boolean) {
     mask[i] = rng.next() < 0.3 ? 1 : 0;
   }
   return { input, target, mask: withMask ? mask : undefined, shape };
-}
-
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / Math.max(m, 1e-12);
 }
 
 /** tfjs's loss and gradients of the same batch, in model.trainableWeights order */
