@@ -48,6 +48,10 @@ export interface EvaluationSummary {
   secondsPerImage: number;
   /** the largest per-channel mean shift of an output against its clean image, in 1/255 units, and how many images stay within 1/255 */
   maxChannelMeanShift255: number;
+  /** the mean over images of each channel's signed shift (output - clean), in 1/255 units */
+  meanChannelShifts255: number[];
+  /** the largest difference between the shifts of one image's channels: a colour cast, as opposed to a brightness offset */
+  maxChannelSpread255: number;
   imagesWithinOne255: number;
 }
 
@@ -71,7 +75,7 @@ console.log(`command: ${command}`);
 console.log(`machine: ${cpus().length} x ${cpus()[0].model}, Node ${process.version}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 const model = await openModel(values.model, { runtime: values.runtime as ModelRuntime });
 console.log(`model: ${values.model} (${model.runtime}), trained: ${JSON.stringify(model.metadata?.training ?? {})}`);
-const rows: { name: string; psnr: number; psnrUint8: number; ssim: number; ssimUint8: number; seconds: number; channelMeanShift255: number }[] = [];
+const rows: { name: string; psnr: number; psnrUint8: number; ssim: number; ssimUint8: number; seconds: number; channelMeanShift255: number; channelMeanShifts255: number[] }[] = [];
 function channelMean(im: Image, k: number): number {
   let s = 0;
   for (let i = k; i < im.data.length; i += im.channels) s += im.data[i];
@@ -94,8 +98,11 @@ for (const it of items) {
     ssimUint8: ssim(clean, roundUint8(out), { dataRange: 1 }),
     seconds,
     // colour shift: the largest |mean of an output channel - mean of the clean channel|, in 1/255 units
-    channelMeanShift255: Math.max(...Array.from({ length: clean.channels }, (_, k) => Math.abs(channelMean(out, k) - channelMean(clean, k)) * 255)),
+    channelMeanShift255: 0,
+    // each channel's signed shift (output - clean), in 1/255 units: a brightness offset moves them together, a colour cast apart
+    channelMeanShifts255: Array.from({ length: clean.channels }, (_, k) => (channelMean(out, k) - channelMean(clean, k)) * 255),
   };
+  r.channelMeanShift255 = Math.max(...r.channelMeanShifts255.map(Math.abs));
   rows.push(r);
   console.log(`${it.name.padEnd(8)} PSNR ${r.psnr.toFixed(3)} (uint8 ${r.psnrUint8.toFixed(3)})  SSIM ${r.ssim.toFixed(4)}  mean shift ${r.channelMeanShift255.toFixed(3)}/255  ${seconds.toFixed(2)} s`);
 }
@@ -111,9 +118,11 @@ const summary: EvaluationSummary = {
   secondsPerImage: mean(rows.map((r) => r.seconds)),
   maxChannelMeanShift255: Math.max(...rows.map((r) => r.channelMeanShift255)),
   imagesWithinOne255: rows.filter((r) => r.channelMeanShift255 <= 1).length,
+  meanChannelShifts255: Array.from({ length: rows[0]?.channelMeanShifts255.length ?? 0 }, (_, k) => mean(rows.map((r) => r.channelMeanShifts255[k]))),
+  maxChannelSpread255: Math.max(...rows.map((r) => Math.max(...r.channelMeanShifts255) - Math.min(...r.channelMeanShifts255))),
 };
 console.log(`mean over ${rows.length}: PSNR ${summary.psnr.toFixed(3)} dB (uint8 ${summary.psnrUint8.toFixed(3)}), SSIM ${summary.ssim.toFixed(4)} (uint8 ${summary.ssimUint8.toFixed(4)}), ${summary.secondsPerImage.toFixed(2)} s/image`);
-console.log(`per-channel mean shift: at most ${summary.maxChannelMeanShift255.toFixed(3)}/255; ${summary.imagesWithinOne255}/${rows.length} images within 1/255`);
+console.log(`per-channel mean shift: at most ${summary.maxChannelMeanShift255.toFixed(3)}/255; ${summary.imagesWithinOne255}/${rows.length} images within 1/255; mean signed shift per channel ${summary.meanChannelShifts255.map((v) => v.toFixed(2)).join(' / ')} (/255); largest spread between one image's channels ${summary.maxChannelSpread255.toFixed(2)}/255`);
 if (values.out) {
   await mkdir(dirname(values.out), { recursive: true });
   await writeFile(values.out, JSON.stringify({ bench: 'evaluate', label: values.label, command, date: new Date().toISOString(), model: values.model, training: model.metadata?.training, inference: values.inference, summary, rows }, null, 2));
