@@ -106,7 +106,11 @@ test('hush train --method gan: from clean data; the VGG file or --feature-weight
     const r = await cli([...common, '--feature-weight', '0', '--model-options', 'width=4,residual-blocks=1', '--out', join(dir, 'g1'), '--json']);
     assert.equal(r.code, 0, r.err);
     assert.equal((JSON.parse(r.out) as { steps: number }).steps, 2);
+    assert.equal((JSON.parse(r.out) as { engine: string }).engine, 'onnx', 'no feature loss: the onnxruntime engine by default');
     assert.ok(existsSync(join(dir, 'g1', 'best', 'model.onnx')));
+    const t = await cli([...common, '--feature-weight', '0', '--model-options', 'width=4,residual-blocks=1', '--engine', 'tfjs', '--steps', '1', '--out', join(dir, 'g2')]);
+    assert.equal(t.code, 0, t.err);
+    assert.match(t.out, /^trained gan-generator \(readme, tfjs engine\): 1\/1 steps/);
   } finally {
     cleanup();
   }
