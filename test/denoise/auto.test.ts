@@ -185,4 +185,5 @@ test('denoiseAuto rejects bad options with the house-style message', async () =>
   await assert.rejects(denoiseAuto(im, { candidates: [{ id: 'x' } as unknown as DenoiserInfo] }), { message: 'denoiseAuto: expected denoiser ids or DenoiserInfo objects for options.candidates but received an object (Object).' });
   await assert.rejects(denoiseAuto(im, { candidates: [box()], budget: 0 }), { message: 'denoiseAuto: expected a finite number above 0 for options.budget but received 0 (number).' });
   await assert.rejects(denoiseAuto(im, { candidates: [box()], sigma: Number.NaN }), { message: 'denoiseAuto: expected a finite number of at least 0 for options.sigma but received NaN (number).' });
+  await assert.rejects(denoiseAuto(im, { candidates: [box()], finalMasks: 0 }), { message: /^denoiseAuto: expected an integer .*1.* for options\.finalMasks but received 0 \(number\)\.$/ });
 });
