@@ -18,7 +18,7 @@ import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { HushError, invalidParameter } from '../core/errors.js';
 import { loadOrt } from '../runtime/onnx.js';
 import { GradientSum, GraphBuilder, NetState, emitAdam, emitBackward, emitForward, int, ints, parseNetwork, type AdamConstants, type BnNode, type Net, type Ort, type OrtTensor, type Pass, type Session } from './onnx-graph.js';
-import { adamScalars, createTrainingSession, onnxThreads } from './onnx-trainer.js';
+import { adamScalars, createTrainingSession, imageToImageUnsupported, onnxThreads } from './onnx-trainer.js';
 import { TENSOR_TYPE } from '../onnx/proto.js';
 
 export interface OnnxGanWeights {
@@ -39,15 +39,17 @@ export interface OnnxGanTrainerOptions {
 /** Why this generator/discriminator pair cannot train on onnxruntime, or undefined. */
 export function onnxGanUnsupported(generator: LayersModel, discriminator: LayersModel): string | undefined {
   try {
-    const g = parseNetwork(generator, []);
-    if (g.nodes.some((n) => n.kind === 'conv' && n.stride !== 1)) return 'the generator has strided convolutions';
-    if (g.outChannels !== g.channels) return "the generator's output has other channels than its input";
-    const d = parseNetwork(discriminator, []);
-    if (d.channels !== g.channels) return "the discriminator's input has other channels than the generator's";
-    return undefined;
+    return ganUnsupported(parseNetwork(generator, []), parseNetwork(discriminator, []));
   } catch (e) {
     return (e as Error).message;
   }
+}
+
+function ganUnsupported(g: Net, d: Net): string | undefined {
+  const why = imageToImageUnsupported(g);
+  if (why !== undefined) return `the generator: ${why}`;
+  if (d.channels !== g.channels) return "the discriminator's input has other channels than the generator's";
+  return undefined;
 }
 
 interface BuiltGanGraph {
@@ -176,12 +178,18 @@ export class OnnxGanTrainer {
 
   static async create(generator: LayersModel, discriminator: LayersModel, options: OnnxGanTrainerOptions): Promise<OnnxGanTrainer> {
     const fn = 'OnnxGanTrainer.create';
-    const why = onnxGanUnsupported(generator, discriminator);
-    if (why !== undefined) throw new HushError('ERR_UNSUPPORTED', `${fn}: this GAN cannot train on onnxruntime (${why}); use the tfjs engine`);
     const gT: Tensor[] = [];
     const dT: Tensor[] = [];
-    const gNet = parseNetwork(generator, gT);
-    const dNet = parseNetwork(discriminator, dT);
+    let nets: [Net, Net] | undefined;
+    let why: string | undefined;
+    try {
+      nets = [parseNetwork(generator, gT), parseNetwork(discriminator, dT)];
+      why = ganUnsupported(...nets);
+    } catch (e) {
+      why = (e as Error).message;
+    }
+    if (why !== undefined || !nets) throw new HushError('ERR_UNSUPPORTED', `${fn}: this GAN cannot train on onnxruntime (${why}); use the tfjs engine`);
+    const [gNet, dNet] = nets;
     const threads = onnxThreads(fn, options.threads);
     const ort = await loadOrt();
     return new OnnxGanTrainer(ort, new NetState(ort, generator, gNet, gT), new NetState(ort, discriminator, dNet, dT), {

@@ -205,23 +205,31 @@ export function parseNetwork(model: LayersModel, tensors: Tensor[]): Net {
   return { nodes, params, channels, outChannels: out[1] };
 }
 
-/** tfjs layout -> ONNX layout */
-export function toOnnx(p: Param, data: Float32Array): Float32Array {
+/** A parameter's values moved between tfjs's layout and ONNX's (kernels [kh, kw, ci, co] <-> [co, ci, kh, kw]; the rest copied). */
+function relayout(p: Param, data: Float32Array, to: 'onnx' | 'tfjs'): Float32Array {
   if (p.layout !== 'kernel') return data.slice();
   const [k, k2, ci, co] = p.tfShape;
   const out = new Float32Array(data.length);
-  for (let a = 0; a < k; a++) for (let b = 0; b < k2; b++) for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) out[((o * ci + c) * k + a) * k2 + b] = data[((a * k2 + b) * ci + c) * co + o];
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b < k2; b++) {
+      for (let c = 0; c < ci; c++) {
+        for (let o = 0; o < co; o++) {
+          const tf = ((a * k2 + b) * ci + c) * co + o;
+          const onnx = ((o * ci + c) * k + a) * k2 + b;
+          if (to === 'onnx') out[onnx] = data[tf];
+          else out[tf] = data[onnx];
+        }
+      }
+    }
+  }
   return out;
 }
 
+/** tfjs layout -> ONNX layout */
+export const toOnnx = (p: Param, data: Float32Array): Float32Array => relayout(p, data, 'onnx');
+
 /** ONNX layout -> tfjs layout */
-export function toTfjs(p: Param, data: Float32Array): Float32Array {
-  if (p.layout !== 'kernel') return data.slice();
-  const [k, k2, ci, co] = p.tfShape;
-  const out = new Float32Array(data.length);
-  for (let a = 0; a < k; a++) for (let b = 0; b < k2; b++) for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) out[((a * k2 + b) * ci + c) * co + o] = data[((o * ci + c) * k + a) * k2 + b];
-  return out;
-}
+export const toTfjs = (p: Param, data: Float32Array): Float32Array => relayout(p, data, 'tfjs');
 
 export class GraphBuilder {
   readonly nodes: OnnxNode[] = [];

@@ -61,13 +61,17 @@ export interface OnnxTrainerBatch {
  */
 export function onnxTrainingUnsupported(model: LayersModel): string | undefined {
   try {
-    const net = parseNetwork(model, []);
-    if (net.nodes.some((n) => n.kind === 'conv' && n.stride !== 1)) return 'a strided convolution changes the image size';
-    if (net.outChannels !== net.channels) return 'the output has other channels than the input';
-    return undefined;
+    return imageToImageUnsupported(parseNetwork(model, []));
   } catch (e) {
     return (e as Error).message;
   }
+}
+
+/** Why a parsed network does not map an image to an image of the same size and channels, or undefined. */
+export function imageToImageUnsupported(net: Net): string | undefined {
+  if (net.nodes.some((n) => n.kind === 'conv' && n.stride !== 1)) return 'a strided convolution changes the image size';
+  if (net.outChannels !== net.channels) return 'the output has other channels than the input';
+  return undefined;
 }
 
 interface BuiltGraph {
@@ -165,14 +169,15 @@ export class OnnxTrainer {
   static async create(model: LayersModel, options: OnnxTrainerOptions = {}, withGradients = false): Promise<OnnxTrainer> {
     const fn = 'OnnxTrainer.create';
     const tensors: Tensor[] = [];
-    let net: Net;
-    const why = onnxTrainingUnsupported(model);
-    if (why !== undefined) throw new HushError('ERR_UNSUPPORTED', `${fn}: this network cannot train on onnxruntime (${why}); use the tfjs engine`);
+    let net: Net | undefined;
+    let why: string | undefined;
     try {
       net = parseNetwork(model, tensors);
+      why = imageToImageUnsupported(net);
     } catch (e) {
-      throw new HushError('ERR_UNSUPPORTED', `${fn}: this network cannot train on onnxruntime (${(e as Error).message}); use the tfjs engine`);
+      why = (e as Error).message;
     }
+    if (why !== undefined || !net) throw new HushError('ERR_UNSUPPORTED', `${fn}: this network cannot train on onnxruntime (${why}); use the tfjs engine`);
     const threads = onnxThreads(fn, options.threads);
     const loss = options.loss ?? 'l2';
     if (!(ONNX_TRAINING_LOSSES as readonly string[]).includes(loss)) throw invalidParameter(fn, 'options.loss', `one of ${ONNX_TRAINING_LOSSES.join(', ')}`, loss);
