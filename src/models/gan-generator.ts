@@ -8,10 +8,14 @@
  * symmetric skips to the encoder blocks; a 9x9 conv and a sigmoid output in [0, 1].
  * With downsampling 'none' (the public code) every block keeps full resolution and
  * the resize is the identity; 'strided' halves the resolution in blocks 2 and 3.
+ * With meanMatch (hush's default preset; off in 'paper') the sigmoid output gets the
+ * per-channel mean of the noisy input (layers/match-mean.ts), so the generator cannot
+ * shift colours whatever the adversary pushes it to.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs';
 import { add, conv, upsample } from './blocks.js';
+import { MatchMean } from './layers/match-mean.js';
 import type { ArchitectureInfo } from './types.js';
 
 export interface GanGeneratorOptions {
@@ -22,6 +26,8 @@ export interface GanGeneratorOptions {
   downsampling: 'none' | 'strided';
   /** LeakyReLU slope */
   alpha: number;
+  /** end in MatchMean([output, input]): the output keeps the input's per-channel means */
+  meanMatch?: boolean;
 }
 
 export function buildGanGenerator(o: GanGeneratorOptions): LayersModel {
@@ -39,13 +45,14 @@ export function buildGanGenerator(o: GanGeneratorOptions): LayersModel {
   x = add([block(x, 2 * k), e2]);
   if (s > 1) x = upsample(x, 'nearest');
   x = add([block(x, k), e1]);
-  const output = conv(x, { filters: o.channels, kernel: 9, activation: 'sigmoid' });
+  let output = conv(x, { filters: o.channels, kernel: 9, activation: 'sigmoid' });
+  if (o.meanMatch) output = new MatchMean({ name: 'match_mean' }).apply([output, input]) as SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: 'gan_generator' });
 }
 
 export const GAN_GENERATOR: ArchitectureInfo = {
   id: 'gan-generator',
-  summary: 'ImageDenoisingGAN generator: 9x9 conv-BN-LeakyReLU, 3 residual blocks, resize+conv up with skips, sigmoid',
+  summary: 'ImageDenoisingGAN generator: 9x9 conv-BN-LeakyReLU, 3 residual blocks, resize+conv up with skips, sigmoid; the input\'s channel means kept',
   reference: 'manumathewthomas/ImageDenoisingGAN; Zhang, Sindagi & Patel 2017',
   role: 'denoiser',
   params: [
@@ -53,9 +60,13 @@ export const GAN_GENERATOR: ArchitectureInfo = {
     { name: 'residualBlocks', type: 'number', integer: true, min: 0, max: 16, default: 3, description: 'residual blocks in the middle' },
     { name: 'downsampling', type: 'enum', choices: ['none', 'strided'], default: 'none', description: "'strided': blocks 2 and 3 halve the resolution" },
     { name: 'alpha', type: 'number', min: 0, max: 1, default: 0.2, description: 'LeakyReLU slope' },
+    { name: 'meanMatch', type: 'boolean', default: true, description: "the output keeps the noisy input's per-channel means (no colour shift); off in 'paper'" },
   ],
-  presets: { paper: { width: 32, residualBlocks: 3, downsampling: 'none', alpha: 0.2 } },
-  defaultPreset: 'paper',
+  presets: {
+    hush: { width: 32, residualBlocks: 3, downsampling: 'none', alpha: 0.2, meanMatch: true },
+    paper: { width: 32, residualBlocks: 3, downsampling: 'none', alpha: 0.2, meanMatch: false },
+  },
+  defaultPreset: 'hush',
   multiple: (o) => (o.downsampling === 'strided' ? 4 : 1),
   build: (o) => buildGanGenerator(o as unknown as GanGeneratorOptions),
 };

@@ -29,7 +29,7 @@ import { invalidParameter, unsupported } from '../core/errors.js';
 import { checkObject, checkOneOf } from '../core/validate.js';
 import { IF_EXISTS, writeFileAtomic, type IfExists } from '../io/atomic-write.js';
 import type { HushModel } from '../models/hush-model.js';
-import { AppendConstantChannel, Subtract } from '../models/layers/index.js';
+import { AppendConstantChannel, MatchMean, Subtract } from '../models/layers/index.js';
 import { MODEL_REGISTRY } from '../models/registry.js';
 import { ATTRIBUTE_TYPE, TENSOR_TYPE, encodeModel, utf8, type OnnxAttribute, type OnnxDimension, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './proto.js';
 
@@ -57,6 +57,7 @@ export const ONNX_LAYER_CLASSES = [
   'GlobalAveragePooling2D',
   'GlobalMaxPooling2D',
   AppendConstantChannel.className,
+  MatchMean.className,
   Subtract.className,
   'InputLayer',
   'LeakyReLU',
@@ -357,6 +358,12 @@ class Exporter {
       }
       case AppendConstantChannel.className:
         return [this.appendConstantChannel(inputs, name)];
+      case MatchMean.className: {
+        // y - mean(y) + mean(ref) over H and W (NCHW axes 2 and 3)
+        const mean = (v: Value, tag: string) => this.g.node('ReduceMean', [v.name], [ints('axes', [2, 3]), int('keepdims', 1)], `${name}/${tag}`);
+        const centred = this.g.node('Sub', [inputs[0].name, mean(inputs[0], 'mean_y')], [], `${name}/centred`);
+        return [this.g.node('Add', [centred, mean(inputs[1], 'mean_ref')], [], name)];
+      }
       case 'MaxPooling2D':
       case 'AveragePooling2D':
         return [this.pool(layer, cls, config, x, name)];

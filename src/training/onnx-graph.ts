@@ -20,7 +20,9 @@
  *   inference mode dx = dy gamma / sqrt(movingVar + eps);
  * - ReLU / LeakyReLU: dy times the slope where the output is positive / not;
  *   sigmoid: dy y (1 - y);
- * - add: dy to every input; subtract (hush's residual): dy and -dy.
+ * - add: dy to every input; subtract (hush's residual): dy and -dy;
+ * - match mean (y - mean(y) + mean(ref) over H and W): dy - mean(dy) into y, and
+ *   mean(dy) spread over the map into ref.
  * Adam is tfjs's: m, v, then w -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
  */
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
@@ -78,7 +80,11 @@ export interface AddNode extends NodeBase {
 export interface SubNode extends NodeBase {
   kind: 'sub';
 }
-export type NetNode = ConvNode | BnNode | ActNode | SigmoidNode | AddNode | SubNode;
+/** inputs[0] with the per-image, per-channel mean (over H and W) of inputs[1] */
+export interface MatchMeanNode extends NodeBase {
+  kind: 'meanmatch';
+}
+export type NetNode = ConvNode | BnNode | ActNode | SigmoidNode | AddNode | SubNode | MatchMeanNode;
 
 export interface Param {
   /** the tfjs variable's name, as in model.trainableWeights */
@@ -144,6 +150,11 @@ export function parseNetwork(model: LayersModel, tensors: Tensor[]): Net {
       if (from.length !== 2 && cls === 'HushSubtract') throw new Error(`layer ${layer.name}: a subtraction of ${from.length} inputs`);
       if (from.some((f) => f[1] !== c)) throw new Error(`layer ${layer.name}: inputs with different channels`);
       push({ kind: cls === 'Add' ? 'add' : 'sub', layer: layer.name, inputs: ins }, c);
+      continue;
+    }
+    if (cls === 'HushMatchMean') {
+      if (from.length !== 2 || from[1][1] !== c) throw new Error(`layer ${layer.name}: a mean match needs two inputs with the same channels`);
+      push({ kind: 'meanmatch', layer: layer.name, inputs: ins }, c);
       continue;
     }
     if (from.length !== 1) throw new Error(`layer ${layer.name} (${cls}) has ${from.length} inputs`);
@@ -361,6 +372,9 @@ export function emitForward(g: GraphBuilder, net: Net, x: string, inHw: [number,
       y = g.op('Sigmoid', [h]);
     } else if (st.kind === 'add') {
       y = st.inputs.slice(1).reduce((acc, i) => g.op('Add', [acc, value(i)]), h);
+    } else if (st.kind === 'meanmatch') {
+      const mean = (v: string) => g.op('ReduceMean', [v], [ints('axes', [2, 3]), int('keepdims', 1)]);
+      y = g.op('Add', [g.op('Sub', [h, mean(h)]), mean(value(st.inputs[1]))]);
     } else {
       y = g.op('Sub', [h, value(st.inputs[1])]);
     }
@@ -415,6 +429,11 @@ export function emitBackward(
     } else if (st.kind === 'sub') {
       addTo(st.inputs[0], dy);
       if (wanted(st.inputs[1])) addTo(st.inputs[1], g.op('Neg', [dy]));
+    } else if (st.kind === 'meanmatch') {
+      const m = g.op('ReduceMean', [dy], [ints('axes', [2, 3]), int('keepdims', 1)]);
+      addTo(st.inputs[0], g.op('Sub', [dy, m]));
+      const ref = st.inputs[1];
+      if (wanted(ref)) addTo(ref, g.op('Expand', [m, g.op('Shape', [ref === INPUT ? pass.input : pass.values[ref]])]));
     } else if (st.kind === 'bn') {
       const xhat = pass.xhat[i]!;
       const inv = pass.inv[i]!;

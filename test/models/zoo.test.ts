@@ -108,3 +108,29 @@ for (const c of CASES) {
     loaded.dispose();
   });
 }
+
+test("gan-generator's mean match: every output channel keeps the input's mean ('paper', without it, does not)", async () => {
+  const f = makeFixture(2, 24, 3, 0.1, 6);
+  for (const meanMatch of [true, false]) {
+    const g = await createModel('gan-generator', { channels: 3, width: 4, residualBlocks: 1, seed: 3, meanMatch });
+    const out = tf.tidy(() => (g.model.predict(tf.tensor4d(f.noisy, f.shape)) as Tensor).dataSync() as Float32Array);
+    let worst = 0;
+    for (let n = 0; n < 2; n++) {
+      for (let c = 0; c < 3; c++) {
+        let si = 0;
+        let so = 0;
+        for (let q = 0; q < 24 * 24; q++) {
+          si += f.noisy[(n * 576 + q) * 3 + c];
+          so += out[(n * 576 + q) * 3 + c];
+        }
+        worst = Math.max(worst, Math.abs(si - so) / 576);
+      }
+    }
+    if (meanMatch) assert.ok(worst < 1e-6, `channel means differ by ${worst}`);
+    else assert.ok(worst > 1e-3, `an untrained sigmoid generator should shift the means, got ${worst}`);
+    g.dispose();
+  }
+  const paper = await createModel('gan-generator', { channels: 3, preset: 'paper' });
+  assert.ok(!paper.model.layers.some((l) => l.getClassName() === 'HushMatchMean'), "the 'paper' preset is the public code's generator");
+  paper.dispose();
+});

@@ -387,7 +387,7 @@ test('an unmapped layer class is refused, naming the layer and its class', () =>
       code: 'ERR_UNSUPPORTED',
       message: `exportOnnx: layer 'norm' (LayerNormalization) has no ONNX mapping. Supported layer classes: ${[...ONNX_LAYER_CLASSES].sort().join(', ')}`,
     });
-    assert.match(String([...ONNX_LAYER_CLASSES].sort()), /^Activation,Add,.*HushAppendConstantChannel,HushSubtract,.*UpSampling2D$/);
+    assert.match(String([...ONNX_LAYER_CLASSES].sort()), /^Activation,Add,.*HushAppendConstantChannel,HushMatchMean,HushSubtract,.*UpSampling2D$/);
   } finally {
     net.dispose();
   }

@@ -6,10 +6,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { Subtract } from './subtract.js';
 import { AppendConstantChannel } from './append-constant-channel.js';
+import { MatchMean } from './match-mean.js';
 
-export { Subtract, AppendConstantChannel };
+export { Subtract, AppendConstantChannel, MatchMean };
 
 /** Every custom layer class, for registration and the completeness test. */
-export const CUSTOM_LAYERS = [Subtract, AppendConstantChannel] as const;
+export const CUSTOM_LAYERS = [Subtract, AppendConstantChannel, MatchMean] as const;
 
 for (const cls of CUSTOM_LAYERS) tf.serialization.registerClass(cls);
