@@ -6,6 +6,8 @@
 #   scripts/train-methods-table.sh [STEPS] [METHOD:SEED ...]
 # Default: 3000 steps, n2n n2v n2self n2same n2same-pro at seed 1, then seeds 2 and 3
 # of n2same and n2same-pro. Logs in runs/table/*.log, results in bench/results/table-*.json.
+# A run longer than a session: scripts/keep-run.sh runs/table/NAME copies its checkpoint to
+# checkpoints/table/NAME (committed); a later session's run of this script resumes from there.
 # Variants: EXTRA holds more hush train flags and SUFFIX names the variant, e.g.
 #   EXTRA="--lambda 0.4" SUFFIX=lambda0.4 scripts/train-methods-table.sh 3000 n2same:1
 set -euo pipefail
@@ -20,6 +22,11 @@ for job in "${jobs[@]}"; do
   name="$m-s$seed-$steps${SUFFIX:+-$SUFFIX}"
   result="bench/results/table-$name.json"
   [ -f "$result" ] && { echo "== $name: done ($result)"; continue; }
+  kept="checkpoints/table/$name"
+  if [ ! -d "runs/table/$name" ] && [ -f "$kept/checkpoint/state.json" ]; then
+    cp -r "$kept" "runs/table/$name"
+    echo "== $name: resuming from $kept"
+  fi
   echo "== $name: training ($(date -u +%H:%M:%S))"
   node bin/hush.js train --method "$m" --model dncnn --model-options depth=12,width=48 --data ../shared/datasets/Train400 \
     --noise gaussian --sigma255 25 --steps "$steps" --batch 16 --patch 48 --val-split 0.02 --seed "$seed" \
