@@ -395,12 +395,16 @@ export async function withWorkerGroup<T>(count: number, body: (group: WorkerGrou
           cleanup();
           reject(e);
         };
+        // a worker that stops without an 'error' would otherwise leave this call waiting for ever
+        const onExit = (code: number): void => onError(new Error(`tv-chambolle: a worker thread exited (code ${code}) during the iteration`));
         const cleanup = (): void => {
           w.off('message', onMessage);
           w.off('error', onError);
+          w.off('exit', onExit);
         };
         w.on('message', onMessage);
         w.on('error', onError);
+        w.on('exit', onExit);
         w.postMessage({ id, moduleUrl, exportName, options, image: { ...dummy, data: new Float32Array(1) } });
       });
     },

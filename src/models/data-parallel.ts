@@ -103,10 +103,13 @@ export class DataParallelTrainer {
           if (m.error) p.reject(new Error(`data-parallel worker: ${m.error}`));
           else p.resolve(m);
         });
-        w.on('error', (e) => {
+        const failAll = (e: Error) => {
           for (const p of trainer.pending.values()) p.reject(e);
           trainer.pending.clear();
-        });
+        };
+        w.on('error', failAll);
+        // a worker that stops without an 'error' (process.exit in it, terminate) would leave its step waiting for ever
+        w.on('exit', (code) => failAll(new Error(`data-parallel worker: the worker thread exited (code ${code})`)));
         trainer.workers.push(w);
       }
       await Promise.all(trainer.workers.map((w) => trainer.ask(w, { kind: 'ping' })));
@@ -204,6 +207,7 @@ export class DataParallelTrainer {
   }
 
   async dispose(): Promise<void> {
+    for (const w of this.workers) w.removeAllListeners('exit');
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
   }
