@@ -12,7 +12,7 @@ import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { extname, join } from 'node:path';
 import { HushError, invalidParameter } from '../core/errors.js';
-import type { Image } from '../core/image.js';
+import { colourChannels, type Image } from '../core/image.js';
 import { checkObject, checkOneOf } from '../core/validate.js';
 import type { HushModelMetadata } from '../models/hush-model.js';
 import { loadOnnxModel } from './onnx.js';
@@ -116,8 +116,43 @@ export interface DenoiseWithModelOptions extends InferTiledOptions {
   jInvariant?: boolean | { stride?: number; replacement?: JInvariantReplacement };
 }
 
+/**
+ * Moves each colour channel of `out` (in place) so that its mean equals the same
+ * channel's mean in `input`, over the samples that are finite and unmasked in both.
+ * The whole-image form of a network's mean match (models/layers/match-mean.ts): in
+ * tiled inference the layer sees each tile with its mirrored context, whose mean is
+ * not the image's (0.2-1/255 off on CBSD68), so the image-level match is done here.
+ */
+export function matchChannelMeans(out: Image, input: Image): void {
+  const nc = colourChannels(input);
+  const { channels } = input;
+  for (let c = 0; c < nc; c++) {
+    let si = 0;
+    let so = 0;
+    let n = 0;
+    for (let i = c; i < input.data.length; i += channels) {
+      const a = input.data[i];
+      const b = out.data[i];
+      if (input.mask?.[i] || a - a !== 0 || b - b !== 0) continue;
+      si += a;
+      so += b;
+      n++;
+    }
+    if (n === 0) continue;
+    const d = (si - so) / n;
+    for (let i = c; i < out.data.length; i += channels) if (!input.mask?.[i] && out.data[i] - out.data[i] === 0) out.data[i] += d;
+  }
+}
+
 /** Denoises `image` with an opened model, in tiles; returns a new Image. */
 export async function denoiseWithModel(image: Image, model: OpenedModel, options: DenoiseWithModelOptions = {}): Promise<Image> {
+  const out = await denoiseTiles(image, model, options);
+  // a network that ends in a mean match (the GAN generator's default) keeps the input's channel means over the whole image
+  if ((model.metadata?.options as { meanMatch?: unknown } | undefined)?.meanMatch === true) matchChannelMeans(out, image);
+  return out;
+}
+
+async function denoiseTiles(image: Image, model: OpenedModel, options: DenoiseWithModelOptions): Promise<Image> {
   const { jInvariant, ...tiled } = options;
   const fromModel = jInvariantFromMetadata(model.metadata);
   const ji =
