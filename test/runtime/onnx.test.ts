@@ -92,7 +92,11 @@ test("a mean-matched GAN generator keeps the image's channel means through tiled
     const means = (im: { data: Float32Array }, c: number) => {
       let s = 0;
       let n = 0;
-      for (let i = c; i < im.data.length; i += 3) if (i !== 5) (s += im.data[i]), n++;
+      for (let i = c; i < im.data.length; i += 3) {
+        if (i === 5) continue;
+        s += im.data[i];
+        n++;
+      }
       return s / n;
     };
     for (const runtime of ['onnx', 'tfjs'] as const) {
