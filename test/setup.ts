@@ -11,8 +11,12 @@
 
 import { isMainThread } from 'node:worker_threads';
 
-/** Resources that are the process's own plumbing, not something a test left behind. */
-const PLUMBING = new Set(['TTYWrap', 'PipeWrap', 'FSReqCallback', 'CloseReq', 'FSReqPromise']);
+/**
+ * Resources that are the process's own plumbing, not something a test left behind; an
+ * Immediate runs on the next turn of the loop and cannot keep a process alive (seen
+ * once, queued by onnxruntime at the moment of the forced exit).
+ */
+const PLUMBING = new Set(['TTYWrap', 'PipeWrap', 'FSReqCallback', 'CloseReq', 'FSReqPromise', 'Immediate']);
 
 // --import loads this into worker threads too; their own message port is not a leak
 if (isMainThread) process.on('exit', () => {

@@ -207,7 +207,6 @@ export class DataParallelTrainer {
   }
 
   async dispose(): Promise<void> {
-    for (const w of this.workers) w.removeAllListeners('exit');
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
   }

@@ -148,7 +148,7 @@ export function matchChannelMeans(out: Image, input: Image): void {
 export async function denoiseWithModel(image: Image, model: OpenedModel, options: DenoiseWithModelOptions = {}): Promise<Image> {
   const out = await denoiseTiles(image, model, options);
   // a network that ends in a mean match (the GAN generator's default) keeps the input's channel means over the whole image
-  if ((model.metadata?.options as { meanMatch?: unknown } | undefined)?.meanMatch === true) matchChannelMeans(out, image);
+  if (model.metadata?.options.meanMatch === true) matchChannelMeans(out, image);
   return out;
 }
 

@@ -281,6 +281,11 @@ export class GraphBuilder {
     this.outputs.push(valueInfo(name, dims));
   }
 
+  /** mean over `axes`, kept as size-1 dimensions */
+  mean(x: string, axes: number[]): string {
+    return this.op('ReduceMean', [x], [ints('axes', axes), int('keepdims', 1)]);
+  }
+
   /** sum over every axis, as a scalar */
   sum(x: string): string {
     return this.op('ReduceSum', [x], [int('keepdims', 0)]);
@@ -353,9 +358,9 @@ export function emitForward(g: GraphBuilder, net: Net, x: string, inHw: [number,
       let mean: string;
       let variance: string;
       if (bn === 'train') {
-        mean = g.op('ReduceMean', [h], [ints('axes', [0, 2, 3]), int('keepdims', 1)]);
+        mean = g.mean(h, [0, 2, 3]);
         const dd = g.op('Sub', [h, mean]);
-        variance = g.op('ReduceMean', [g.op('Mul', [dd, dd])], [ints('axes', [0, 2, 3]), int('keepdims', 1)]);
+        variance = g.mean(g.op('Mul', [dd, dd]), [0, 2, 3]);
         pass.stats.push({ node: idx, mean, variance });
       } else {
         mean = bn.mean.get(idx)!;
@@ -373,8 +378,7 @@ export function emitForward(g: GraphBuilder, net: Net, x: string, inHw: [number,
     } else if (st.kind === 'add') {
       y = st.inputs.slice(1).reduce((acc, i) => g.op('Add', [acc, value(i)]), h);
     } else if (st.kind === 'meanmatch') {
-      const mean = (v: string) => g.op('ReduceMean', [v], [ints('axes', [2, 3]), int('keepdims', 1)]);
-      y = g.op('Add', [g.op('Sub', [h, mean(h)]), mean(value(st.inputs[1]))]);
+      y = g.op('Add', [g.op('Sub', [h, g.mean(h, [2, 3])]), g.mean(value(st.inputs[1]), [2, 3])]);
     } else {
       y = g.op('Sub', [h, value(st.inputs[1])]);
     }
@@ -430,7 +434,7 @@ export function emitBackward(
       addTo(st.inputs[0], dy);
       if (wanted(st.inputs[1])) addTo(st.inputs[1], g.op('Neg', [dy]));
     } else if (st.kind === 'meanmatch') {
-      const m = g.op('ReduceMean', [dy], [ints('axes', [2, 3]), int('keepdims', 1)]);
+      const m = g.mean(dy, [2, 3]);
       addTo(st.inputs[0], g.op('Sub', [dy, m]));
       const ref = st.inputs[1];
       if (wanted(ref)) addTo(ref, g.op('Expand', [m, g.op('Shape', [ref === INPUT ? pass.input : pass.values[ref]])]));
@@ -444,8 +448,8 @@ export function emitBackward(
       if (wanted(src)) {
         const dxhat = g.op('Mul', [dy, p[st.gamma]]);
         if (pass.stats.some((s) => s.node === i)) {
-          const m1 = g.op('ReduceMean', [dxhat], [ints('axes', [0, 2, 3]), int('keepdims', 1)]);
-          const m2 = g.op('ReduceMean', [g.op('Mul', [dxhat, xhat])], [ints('axes', [0, 2, 3]), int('keepdims', 1)]);
+          const m1 = g.mean(dxhat, [0, 2, 3]);
+          const m2 = g.mean(g.op('Mul', [dxhat, xhat]), [0, 2, 3]);
           addTo(src, g.op('Mul', [g.op('Sub', [g.op('Sub', [dxhat, m1]), g.op('Mul', [xhat, m2])]), inv]));
         } else addTo(src, g.op('Mul', [dxhat, inv]));
       }

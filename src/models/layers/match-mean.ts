@@ -10,19 +10,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Tensor } from '@tensorflow/tfjs';
+import { SameShapeMerge } from './same-shape-merge.js';
 
-type Shape = (number | null)[];
-
-export class MatchMean extends tf.layers.Layer {
+export class MatchMean extends SameShapeMerge {
   static className = 'HushMatchMean';
-
-  constructor(config: { name?: string; trainable?: boolean } = {}) {
-    super(config);
-  }
-
-  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
-    return (inputShape as Shape[])[0];
-  }
 
   override call(inputs: Tensor | Tensor[]): Tensor {
     return tf.tidy(() => {

@@ -5,19 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Tensor } from '@tensorflow/tfjs';
+import { SameShapeMerge } from './same-shape-merge.js';
 
-type Shape = (number | null)[];
-
-export class Subtract extends tf.layers.Layer {
+export class Subtract extends SameShapeMerge {
   static className = 'HushSubtract';
-
-  constructor(config: { name?: string; trainable?: boolean } = {}) {
-    super(config);
-  }
-
-  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
-    return (inputShape as Shape[])[0];
-  }
 
   override call(inputs: Tensor | Tensor[]): Tensor {
     return tf.tidy(() => {
