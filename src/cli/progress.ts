@@ -18,6 +18,12 @@ export interface ProgressOptions {
   width?: number;
   /** clock in milliseconds (default performance.now), for tests */
   now?: () => number;
+  /**
+   * the work may start part-way (a resumed training run): the ETA is then measured from
+   * the first update, at its fraction, instead of from 0 at creation, so that work done
+   * before this process does not make the rest look quick
+   */
+  etaFromFirstUpdate?: boolean;
 }
 
 export interface Progress {
@@ -46,11 +52,13 @@ export function createProgress(options: ProgressOptions): Progress {
   let shown = false;
   let lastDraw = -Infinity;
   let finished = false;
+  // where the ETA is measured from: creation at 0, or the first update (etaFromFirstUpdate)
+  let base: { t: number; fraction: number } | undefined = options.etaFromFirstUpdate ? undefined : { t: t0, fraction: 0 };
 
   const eta = (t: number): string => {
-    if (fraction <= 0) return 'ETA ?';
-    const elapsed = (t - t0) / 1000;
-    return `ETA ${formatDuration((elapsed * (1 - fraction)) / fraction)}`;
+    if (!base || fraction <= base.fraction) return 'ETA ?';
+    const elapsed = (t - base.t) / 1000;
+    return `ETA ${formatDuration((elapsed * (1 - fraction)) / (fraction - base.fraction))}`;
   };
   const bar = (): string => {
     const full = Math.round(fraction * width);
@@ -64,6 +72,7 @@ export function createProgress(options: ProgressOptions): Progress {
       const extra = detail ? ` ${detail}` : '';
       fraction = Math.min(1, Math.max(fraction, f));
       const t = now();
+      base ??= { t, fraction };
       if (t - t0 < delay) return;
       if (options.isTTY) {
         if (t - lastDraw < 100 && fraction < 1) return;

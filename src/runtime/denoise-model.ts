@@ -17,6 +17,8 @@ import { checkObject, checkOneOf } from '../core/validate.js';
 import type { HushModelMetadata } from '../models/hush-model.js';
 import { loadOnnxModel } from './onnx.js';
 import { jInvariantDenoise, jInvariantFromMetadata, type JInvariantReplacement } from './j-invariant.js';
+import { recorruptedDenoise, recorruptionFromMetadata } from './recorrupted.js';
+import { estimateSigma } from '../noise/estimate-sigma.js';
 import { inferTiled, type InferTiledOptions, type TileRunner } from './tiled.js';
 
 export const MODEL_RUNTIMES = ['onnx', 'tfjs'] as const;
@@ -159,6 +161,23 @@ async function denoiseTiles(image: Image, model: OpenedModel, options: DenoiseWi
     jInvariant === undefined ? fromModel
     : jInvariant === false ? undefined
     : { stride: fromModel?.stride ?? 4, replacement: fromModel?.replacement ?? ('interpolate' as const), ...(jInvariant === true ? {} : (checkObject('denoiseWithModel', 'options.jInvariant', jInvariant) as { stride?: number; replacement?: JInvariantReplacement })) };
+  const rc = jInvariant === undefined ? recorruptionFromMetadata(model.metadata) : undefined;
+  if (rc) {
+    // a Recorrupted-to-Recorrupted network: averaged over recorruptions y + alpha z (recorrupted.ts)
+    const nc = colourChannels(image);
+    const sigma = rc.sigma ?? estimateSigma(image).slice(0, nc).reduce((a, b) => a + b, 0) / nc;
+    const passes = 16;
+    let pass = 0;
+    return recorruptedDenoise(
+      image,
+      async (y) => {
+        const res = await inferTiled(y, model, { ...tiled, onProgress: tiled.onProgress && ((f, t) => tiled.onProgress?.((pass + f) / passes, t)) });
+        pass++;
+        return res;
+      },
+      { alpha: rc.alpha, sigma, passes, signal: tiled.signal },
+    );
+  }
   if (!ji) return inferTiled(image, model, tiled);
   const passes = (ji.stride ?? 4) ** 2;
   let pass = 0;

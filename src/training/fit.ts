@@ -28,6 +28,7 @@ import { runModel } from '../models/run-model.js';
 import { exportOnnx, saveOnnx } from '../onnx/export.js';
 import { addNoise, type AddNoiseOptions } from '../noise/index.js';
 import { jInvariantDenoise, jInvariantFromMetadata } from '../runtime/j-invariant.js';
+import { recorruptedDenoise, recorruptionFromMetadata } from '../runtime/recorrupted.js';
 import { loadOnnxModel } from '../runtime/onnx.js';
 import { inferTiled } from '../runtime/tiled.js';
 import { loadTfjs } from '../runtime/tfjs.js';
@@ -329,7 +330,7 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
   const metadataNow = (stepsDone: number): HushModelMetadata => JSON.parse(JSON.stringify({
     ...net.metadata,
     noise: options.noise ? { model: options.noise.model as string, level: (options.noise as { sigma?: number }).sigma, params: { ...options.noise } } : net.metadata.noise,
-    training: { method: method.id, data: options.dataDescription, steps: stepsDone, batchSize: batch, patchSize: patch, lr: baseLr, schedule, seed, methodOptions },
+    training: { method: method.id, data: options.dataDescription, steps: stepsDone, batchSize: batch, patchSize: patch, lr: baseLr, schedule, seed, methodOptions, ...(options.sigma === undefined ? {} : { sigma: options.sigma }) },
     ...(bestPsnr === undefined ? {} : { validation: { psnr: bestPsnr } }),
   })) as HushModelMetadata;
 
@@ -380,6 +381,8 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
 
   // validation denoises as the trained model will (J-invariant for Noise2Self by default)
   const ji = jInvariantFromMetadata({ training: { method: method.id, methodOptions } } as unknown as HushModelMetadata);
+  // and over recorruptions for Recorrupted-to-Recorrupted
+  const rc = recorruptionFromMetadata({ training: { method: method.id, methodOptions } } as unknown as HushModelMetadata);
   const validate = async (): Promise<number | undefined> => {
     if (!options.validation || options.validation.length === 0) return undefined;
     await syncModel();
@@ -397,7 +400,10 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
           for (let i = 0; i < plane; i++) for (let k = 0; k < channels; k++) hwc[i * channels + k] = t.data[k * plane + i];
           return createImage(width, height, channels, hwc);
         };
-        const out = ji ? await jInvariantDenoise(toImage(item.noisy), run, ji) : await run(toImage(item.noisy));
+        const out =
+          ji ? await jInvariantDenoise(toImage(item.noisy), run, ji)
+          : rc && options.sigma !== undefined ? await recorruptedDenoise(toImage(item.noisy), run, { alpha: rc.alpha, sigma: options.sigma, passes: 8, seed })
+          : await run(toImage(item.noisy));
         sum += psnr(toImage(item.clean), out, { dataRange: 1 });
       }
     } finally {

@@ -194,6 +194,16 @@ test('progress: a bar with ETA on a terminal, plain lines otherwise, nothing for
   plain.done();
   assert.equal(out, 'calibrate: 50% done, 2 s elapsed, ETA 2 s\ncalibrate: 75% done, 12 s elapsed, ETA 4 s\ncalibrate: done in 12 s\n');
 
+  // a resumed run (etaFromFirstUpdate): 35 % was done before; 5 % more in 10 s leaves 120 s
+  out = '';
+  t = 0;
+  const resumed = createProgress({ label: 'train', isTTY: false, write: (s) => (out += s), now: () => t, delaySeconds: 0, etaFromFirstUpdate: true });
+  t = 1000;
+  resumed.update(0.35);
+  t = 11000;
+  resumed.update(0.4);
+  assert.equal(out, 'train: 35% done, 1 s elapsed, ETA ?\ntrain: 40% done, 11 s elapsed, ETA 2 min 0 s\n');
+
   out = '';
   const quick = createProgress({ label: 'q', isTTY: true, write: (s) => (out += s), now: () => 0 });
   quick.update(1);

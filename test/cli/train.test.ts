@@ -65,6 +65,15 @@ test('hush train: self-supervised from noisy images alone, and pairs', async () 
     assert.ok(existsSync(join(dir, 'n2v', 'best', 'model.json')));
     const p = await cli(['train', '--method', 'n2true', ...small, '--noisy', noisy, '--clean', clean, '--steps', '2', '--out', join(dir, 'pairs')]);
     assert.equal(p.code, 0, p.err);
+    // Recorrupted-to-Recorrupted records its sigma, and its model denoises over recorruptions
+    const q = await cli(['train', '--method', 'r2r', ...small, '--noisy', noisy, '--sigma255', '25', '--steps', '3', '--out', join(dir, 'r2r')]);
+    assert.equal(q.code, 0, q.err);
+    const m = await loadModel(join(dir, 'r2r', 'best'));
+    assert.equal(m.metadata.training?.sigma, 25 / 255);
+    m.dispose();
+    const d = await cli(['denoise', join(noisy, '0.npy'), '-o', join(dir, 'r2r.npy'), '--model', join(dir, 'r2r', 'best')]);
+    assert.equal(d.code, 0, d.err);
+    assert.ok(existsSync(join(dir, 'r2r.npy')));
   } finally {
     cleanup();
   }
@@ -75,7 +84,8 @@ test('hush train: usage errors name the problem', async () => {
   try {
     const { clean, noisy } = await folders(dir);
     const cases: [string[], RegExp][] = [
-      [['train', '--data', clean, '--out', dir], /missing --method \(one of n2true, n2n, n2self, n2v, n2same, n2same-pro, gan\)/],
+      [['train', '--data', clean, '--out', dir], /missing --method \(one of n2true, n2n, n2self, n2v, n2same, n2same-pro, r2r, gan\)/],
+      [['train', '--method', 'r2r', '--noisy', clean, '--out', dir], /--method r2r recorrupts with Gaussian noise of the data's sigma: give --sigma255/],
       [['train', '--method', 'n2tru', '--data', clean, '--out', dir], /Did you mean 'n2true'\?/],
       [['train', '--method', 'n2true', '--data', clean, '--out', dir], /--data holds clean images: give --noise MODEL/],
       [['train', '--method', 'n2true', '--noisy', noisy, '--out', dir], /--method n2true cannot train from noisy data/],

@@ -23,17 +23,24 @@ const { values } = parseArgs({
   options: {
     set: { type: 'string', default: 'set12' },
     sigma: { type: 'string', default: '25' },
-    method: { type: 'string', default: 'n2self' },
+    method: { type: 'string', default: 'n2fast' },
     network: { type: 'string', default: 'dncnn' },
     budget: { type: 'string', default: '120' },
     patch: { type: 'string' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    alpha: { type: 'string' },
+    passes: { type: 'string' },
+    depth: { type: 'string' },
+    width: { type: 'string' },
+    only: { type: 'string' },
     limit: { type: 'string' },
     threads: { type: 'string' },
     out: { type: 'string' },
   },
 });
 const index = JSON.parse(await readFile(join(SHARED, 'benchmarks', values.set as string, 'index.json'), 'utf8')) as { items: { name: string; sigma: number; clean: string; noisy: string }[] };
-const items = index.items.filter((i) => i.sigma === Number(values.sigma)).slice(0, values.limit === undefined ? undefined : Number(values.limit));
+const items = index.items.filter((i) => i.sigma === Number(values.sigma) && (values.only === undefined || values.only.split(',').includes(i.name))).slice(0, values.limit === undefined ? undefined : Number(values.limit));
 const command = `node dist/bench/quality/training/self-supervised.bench.js ${process.argv.slice(2).join(' ')}`.trim();
 console.log(`command: ${command}`);
 console.log(`machine: ${cpus().length} x ${cpus()[0].model}, Node ${process.version}; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
@@ -47,6 +54,8 @@ for (const it of items) {
     network: values.network as SelfSupervisedNetwork,
     budgetSeconds: Number(values.budget),
     patchSize: values.patch === undefined ? undefined : Number(values.patch),
+    batchSize: values.batch === undefined ? undefined : Number(values.batch),
+    ...Object.fromEntries((['lr', 'alpha', 'passes', 'depth', 'width'] as const).filter((k) => values[k] !== undefined).map((k) => [k, Number(values[k])])),
     threads: values.threads === undefined ? undefined : Number(values.threads),
     seed: 1,
   });

@@ -146,7 +146,7 @@ export const spec: CommandSpec = {
     budget: { type: 'string', valueName: 'SECONDS', description: 'automatic mode: time for calibration and denoising (default 15 s per megapixel, at least 1 s)' },
     json: { type: 'boolean', description: 'print the result as JSON (in automatic mode: every candidate and setting tried)' },
     ...MODEL_FLAGS,
-    'self-supervised': { type: 'boolean', description: 'fit a small network on IN itself (no clean data), then denoise it; --method n2self|n2same|n2same-pro (default n2self), --budget (default 120s)' },
+    'self-supervised': { type: 'boolean', description: 'fit a small network on IN itself (no clean data), then denoise it; --method r2r|n2fast|n2self|n2same|n2same-pro (default r2r: Gaussian noise; n2fast, n2self, n2same make no assumption on the noise), --budget (default 120s)' },
     seed: { type: 'string', valueName: 'N', description: 'with --self-supervised: seed of the network and its training (default 1)' },
     ...methodOptions(),
     ...WRITE_OPTIONS,
@@ -173,7 +173,7 @@ async function runSelfSupervised(values: ParsedArgs['values'], positionals: stri
   for (const k of Object.keys(values)) if (values[k] !== undefined && !allowed.has(k)) throw usageError(spec, `--${k} does not apply with --self-supervised`);
   const inPath = positionals[0];
   const out = outputPath(spec, values);
-  const method = checkOneOf('hush denoise --self-supervised', '--method', values.method ?? 'n2self', SELF_SUPERVISED_METHODS);
+  const method = checkOneOf('hush denoise --self-supervised', '--method', values.method ?? 'r2r', SELF_SUPERVISED_METHODS);
   const budget = values.budget === undefined ? 120 : parseDuration(spec, 'budget', String(values.budget));
   const seed = numberOption(spec, values, 'seed');
   const threads = threadsFromFlags(spec, values);

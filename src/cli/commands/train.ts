@@ -180,7 +180,7 @@ async function runGan(values: ParsedArgs['values'], io: CliIO): Promise<number> 
   const vgg = vggPath === undefined ? undefined : await (await import('../../training/losses.js')).loadVgg16Features(vggPath);
   const steps = intOption(spec, values, 'steps') ?? 10000;
   io.stderr(`hush train: gan (${preset}) on ${images.length} clean image(s), generator ${g.model.countParams()} / discriminator ${d.model.countParams()} parameters, ${steps} steps -> ${out}\n`);
-  const progress = createProgress({ label: 'train gan', write: io.stderr, isTTY: io.isTTY, delaySeconds: 0 });
+  const progress = createProgress({ label: 'train gan', write: io.stderr, isTTY: io.isTTY, delaySeconds: 0, etaFromFirstUpdate: true });
   const r = await fitGan(g, d, {
     sets: images.map((i) => [i]),
     noise,
@@ -277,6 +277,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     addNoise(createImage(1, 1, 1), { ...(noise as AddNoiseOptions), seed: 1 } as AddNoiseOptions);
   }
 
+  if (method === 'r2r' && sigma === undefined) throw usageError(spec, '--method r2r recorrupts with Gaussian noise of the data\'s sigma: give --sigma255 S or --sigma S');
   // the kind of data, from the flags alone, so a method that cannot use it fails before any loading
   const kindFromFlags: DataKind | undefined =
     values.data !== undefined ? 'clean' : values.noisy === undefined ? undefined : values.clean !== undefined ? 'noisy-clean' : values.noisy2 !== undefined ? 'noisy-noisy' : 'noisy';
@@ -350,7 +351,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const { createModel } = await import('../../models/hush-model.js');
   const model = await createModel(arch as (typeof MODEL_ARCHITECTURES)[number], { channels, ...(preset ? { preset } : {}), ...modelOptions, seed });
   io.stderr(`hush train: ${method} on ${sets.length} ${dataKind} item(s), ${arch}${preset ? `:${preset}` : ''} with ${model.model.countParams()} parameters, ${steps} steps of ${batchSize}x${patch}x${patch}${validation ? `, validating on ${validation.length}` : ''} -> ${out}\n`);
-  const progress = createProgress({ label: `train ${method}`, write: io.stderr, isTTY: io.isTTY, delaySeconds: 0 });
+  const progress = createProgress({ label: `train ${method}`, write: io.stderr, isTTY: io.isTTY, delaySeconds: 0, etaFromFirstUpdate: true });
   let last: { loss: number; valPsnr?: number; stepsPerSecond: number } | undefined;
   const result = await fit(model, {
     method,

@@ -9,7 +9,7 @@ import type { Rng } from '../../core/rng.js';
 import type { ShardLossSpec } from '../../models/shard-loss.js';
 import type { BatchShape } from '../masking.js';
 
-export const TRAINING_METHODS = ['n2true', 'n2n', 'n2self', 'n2v', 'n2same', 'n2same-pro'] as const;
+export const TRAINING_METHODS = ['n2true', 'n2n', 'n2self', 'n2v', 'n2same', 'n2same-pro', 'r2r'] as const;
 export type TrainingMethod = (typeof TRAINING_METHODS)[number];
 
 /**
