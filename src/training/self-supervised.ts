@@ -175,9 +175,10 @@ export async function denoiseSelfSupervised(image: Image, options: DenoiseSelfSu
     } catch {
       onnx = undefined;
     }
-    // Noise2Self networks denoise J-invariantly (16 masked passes): in one pass they stay near the identity
+    // Noise2Self networks denoise J-invariantly (16 masked passes): in one pass they stay near the identity;
+    // r2r over recorruptions in the 8 symmetries, the others in the 8 symmetries (a self-ensemble)
     const once = (im: Image) => inferTiled(im, runner, { tileSize: 512, tileOverlap: 32 });
-    const out = await (method === 'n2self' ? jInvariantDenoise(image, once, { stride: 4 }) : method === 'r2r' ? recorruptedDenoise(image, once, { alpha, sigma, passes: o.passes, seed }) : once(image)).finally(() => onnx?.dispose());
+    const out = await (method === 'n2self' ? jInvariantDenoise(image, once, { stride: 4 }) : method === 'r2r' ? recorruptedDenoise(image, once, { alpha, sigma, passes: o.passes, seed }) : recorruptedDenoise(image, once, { sigma: 0, passes: 8 })).finally(() => onnx?.dispose());
     o.onProgress?.(1);
     return { image: out, method, network, steps: r.steps, seconds: (performance.now() - t0) / 1000, sigma };
   } finally {
