@@ -65,8 +65,10 @@ export interface DenoiseSelfSupervisedResult {
   steps: number;
   seconds: number;
   network: SelfSupervisedNetwork;
-  /** the noise sigma estimated from the image (used for n2same's lambda) */
+  /** the noise sigma estimated from the image (used for n2same's lambda and r2r) */
   sigma: number;
+  /** the settings the fit ran with, defaults filled */
+  settings: { batchSize: number; patchSize: number; lr: number; depth: number; width: number; alpha?: number; passes?: number };
 }
 
 /**
@@ -180,7 +182,8 @@ export async function denoiseSelfSupervised(image: Image, options: DenoiseSelfSu
     const once = (im: Image) => inferTiled(im, runner, { tileSize: 512, tileOverlap: 32 });
     const out = await (method === 'n2self' ? jInvariantDenoise(image, once, { stride: 4 }) : method === 'r2r' ? recorruptedDenoise(image, once, { alpha, sigma, passes: o.passes, seed }) : recorruptedDenoise(image, once, { sigma: 0, passes: 8 })).finally(() => onnx?.dispose());
     o.onProgress?.(1);
-    return { image: out, method, network, steps: r.steps, seconds: (performance.now() - t0) / 1000, sigma };
+    const settings = { batchSize, patchSize: patch, lr, depth, width, ...(method === 'r2r' ? { alpha, passes: o.passes ?? 16 } : {}) };
+    return { image: out, method, network, steps: r.steps, seconds: (performance.now() - t0) / 1000, sigma, settings };
   } finally {
     model?.dispose();
     await rm(dir, { recursive: true, force: true });

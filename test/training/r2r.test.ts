@@ -93,6 +93,7 @@ test('self-supervised default (r2r): a few seconds of fitting on the noisy image
   const noisy = addGaussianNoise(clean, { sigma: 0.1, seed: 5 });
   const r = await denoiseSelfSupervised(noisy, { budgetSeconds: 8, threads: 1 });
   assert.equal(r.method, 'r2r');
+  assert.deepEqual(r.settings, { batchSize: 4, patchSize: 24, lr: 3e-3, depth: 8, width: 32, alpha: 0.5, passes: 16 });
   const before = psnr(clean, noisy, { dataRange: 1 });
   const after = psnr(clean, r.image, { dataRange: 1 });
   // 19.99 -> 27.17 dB in 334 steps beside a training job

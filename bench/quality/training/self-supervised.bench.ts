@@ -59,7 +59,7 @@ for (const it of items) {
     threads: values.threads === undefined ? undefined : Number(values.threads),
     seed: 1,
   });
-  const row = { name: it.name, noisyPsnr: psnr(clean, noisy, { dataRange: 1 }), psnr: psnr(clean, r.image, { dataRange: 1 }), ssim: ssim(clean, r.image, { dataRange: 1 }), steps: r.steps, seconds: r.seconds };
+  const row = { name: it.name, noisyPsnr: psnr(clean, noisy, { dataRange: 1 }), psnr: psnr(clean, r.image, { dataRange: 1 }), ssim: ssim(clean, r.image, { dataRange: 1 }), steps: r.steps, seconds: r.seconds, settings: JSON.stringify(r.settings) };
   rows.push(row);
   console.log(`${it.name.padEnd(8)} noisy ${row.noisyPsnr.toFixed(2)} -> ${row.psnr.toFixed(3)} dB  SSIM ${row.ssim.toFixed(4)}  ${row.steps} steps  ${row.seconds.toFixed(1)} s  load ${loadavg()[0].toFixed(2)}`);
 }
