@@ -42,9 +42,9 @@ export interface DenoiseSelfSupervisedOptions {
    * see docs/training.md
    */
   network?: SelfSupervisedNetwork;
-  /** patch size (default 64 for dncnn, 32 for unet-baby) */
+  /** patch size (default 24 for r2r and n2fast on dncnn, else 64 for dncnn, 32 for unet-baby) */
   patchSize?: number;
-  /** patches per step (default 16 for dncnn, 8 for unet-baby) */
+  /** patches per step (default 4 for r2r and n2fast on dncnn, else 16 for dncnn, 8 for unet-baby) */
   batchSize?: number;
   /** Adam's learning rate (default 3e-3), decayed by a cosine schedule over the budget */
   lr?: number;
@@ -123,7 +123,7 @@ export async function denoiseSelfSupervised(image: Image, options: DenoiseSelfSu
   if (image.width < 16 || image.height < 16) throw invalidParameter(fn, 'image', 'at least 16x16 pixels to learn from', `${image.width}x${image.height}`);
   const lr = checkNumber(fn, 'options.lr', o.lr ?? 3e-3, { above: 0, max: 1 });
   const alpha = checkNumber(fn, 'options.alpha', o.alpha ?? 0.5, { above: 0, max: 10 });
-  checkNumber(fn, 'options.passes', o.passes ?? 16, { integer: true, min: 1, max: 1024 });
+  const passes = checkNumber(fn, 'options.passes', o.passes ?? 16, { integer: true, min: 1, max: 1024 });
   const depth = checkNumber(fn, 'options.depth', o.depth ?? 8, { integer: true, min: 2, max: 30 });
   const width = checkNumber(fn, 'options.width', o.width ?? 32, { integer: true, min: 4, max: 256 });
   const t0 = performance.now();
@@ -180,9 +180,9 @@ export async function denoiseSelfSupervised(image: Image, options: DenoiseSelfSu
     // Noise2Self networks denoise J-invariantly (16 masked passes): in one pass they stay near the identity;
     // r2r over recorruptions in the 8 symmetries, the others in the 8 symmetries (a self-ensemble)
     const once = (im: Image) => inferTiled(im, runner, { tileSize: 512, tileOverlap: 32 });
-    const out = await (method === 'n2self' ? jInvariantDenoise(image, once, { stride: 4 }) : method === 'r2r' ? recorruptedDenoise(image, once, { alpha, sigma, passes: o.passes, seed }) : recorruptedDenoise(image, once, { sigma: 0, passes: 8 })).finally(() => onnx?.dispose());
+    const out = await (method === 'n2self' ? jInvariantDenoise(image, once, { stride: 4 }) : method === 'r2r' ? recorruptedDenoise(image, once, { alpha, sigma, passes, seed }) : recorruptedDenoise(image, once, { sigma: 0, passes: 8 })).finally(() => onnx?.dispose());
     o.onProgress?.(1);
-    const settings = { batchSize, patchSize: patch, lr, depth, width, ...(method === 'r2r' ? { alpha, passes: o.passes ?? 16 } : {}) };
+    const settings = { batchSize, patchSize: patch, lr, depth, width, ...(method === 'r2r' ? { alpha, passes } : {}) };
     return { image: out, method, network, steps: r.steps, seconds: (performance.now() - t0) / 1000, sigma, settings };
   } finally {
     model?.dispose();
