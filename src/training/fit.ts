@@ -11,7 +11,7 @@
  * run stopped after step k and resumed ends with the same weights as one that never
  * stopped.
  */
-import { appendFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, cp, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Optimizer, Tensor } from '@tensorflow/tfjs';
 import { HushError, invalidParameter } from '../core/errors.js';
@@ -101,6 +101,14 @@ export interface FitOptions {
   out: string;
   /** continue from out/checkpoint if there is one */
   resume?: boolean;
+  /**
+   * Start from another run's folder when `out` has no checkpoint of its own: its
+   * checkpoint, best model and metrics are copied into `out` and training goes on from
+   * there. The run must have the same settings, or be of the method this one continues
+   * up to a step it has not passed (n2same for n2same-pro before the pro phase), so the
+   * result equals an uninterrupted run. With `resume`, a checkpoint `out` already has wins.
+   */
+  resumeFrom?: string;
   /** stop (after a checkpoint) once this many seconds of this call have passed */
   budgetSeconds?: number;
   /**
@@ -248,11 +256,46 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
   const engineChoice = checkOneOf(fn, 'options.engine', options.engine ?? 'auto', TRAINING_ENGINES);
   let resumed: { moments: Float32Array; iterations: number } | undefined;
 
-  if (options.resume) {
-    const dir = (await exists(join(ckDir, 'state.json'))) ? ckDir : (await exists(join(`${ckDir}.old`, 'state.json'))) ? `${ckDir}.old` : undefined;
-    if (dir) {
+  const checkpointIn = async (run: string) => ((await exists(join(run, 'checkpoint', 'state.json'))) ? join(run, 'checkpoint') : (await exists(join(run, 'checkpoint.old', 'state.json'))) ? join(run, 'checkpoint.old') : undefined);
+  let resumeDir = options.resume ? await checkpointIn(options.out) : undefined;
+  let branched = false;
+  if (options.resumeFrom !== undefined && resumeDir === undefined) {
+    if ((await checkpointIn(options.out)) !== undefined) {
+      throw new HushError('ERR_INVALID_PARAMETER', `${fn}: '${options.out}' already holds a checkpoint; add resume to continue it, or use a new out folder (nothing was overwritten)`);
+    }
+    const from = await checkpointIn(options.resumeFrom);
+    if (from === undefined) throw new HushError('ERR_IO', `${fn}: '${options.resumeFrom}' holds no checkpoint (checkpoint/state.json) to start from`);
+    const state = JSON.parse(await readFile(join(from, 'state.json'), 'utf8')) as CheckpointState;
+    const differ = signatureDifference(state.signature, signature);
+    if (differ.length > 0) {
+      const saved = (typeof state.signature === 'string' ? JSON.parse(state.signature) : state.signature) as Record<string, unknown>;
+      const cont = method.continues?.(options.methodOptions ?? {}, methodOptions, steps);
+      const onlyMethod = differ.every((k) => k === 'method' || k === 'methodOptions');
+      const sameStart = cont !== undefined && saved.method === cont.method && JSON.stringify(saved.methodOptions ?? {}) === JSON.stringify(JSON.parse(JSON.stringify(cont.methodOptions)));
+      if (!onlyMethod || !sameStart || scheduleBy !== 'steps') {
+        throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the checkpoint in '${from}' was made with other settings (${differ.join(', ')} differ)${cont ? `; ${method.id} can start from a ${cont.method} run with the same settings and method options` : ''}`);
+      }
+      if (state.step > cont.partsAt) {
+        throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the ${cont.method} checkpoint in '${from}' is at step ${state.step}, past step ${cont.partsAt} where ${method.id} stops training as ${cont.method}; use a checkpoint from step ${cont.partsAt} or earlier (hush train --stop-after ${cont.partsAt})`);
+      }
+    }
+    // copy the run's state into out, each folder swapped in whole
+    for (const [src, dst] of [[from, ckDir], [join(options.resumeFrom, 'best'), bestDir]] as const) {
+      if (src !== from && !(await exists(join(src, 'model.json')))) continue;
+      const tmp = `${dst}.tmp-${process.pid}`;
+      await rm(tmp, { recursive: true, force: true });
+      await cp(src, tmp, { recursive: true });
+      await swapInDir(tmp, dst);
+    }
+    if (await exists(join(options.resumeFrom, 'metrics.jsonl'))) await writeFileAtomic(metricsPath, await readFile(join(options.resumeFrom, 'metrics.jsonl')), { ifExists: 'overwrite' });
+    resumeDir = ckDir;
+    branched = true;
+  }
+  if (resumeDir !== undefined) {
+    const dir = resumeDir;
+    {
       const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as CheckpointState;
-      const differ = signatureDifference(state.signature, signature);
+      const differ = branched ? [] : signatureDifference(state.signature, signature);
       if (differ.length > 0) {
         throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the checkpoint in '${dir}' was made with other settings (${differ.join(', ')} differ); resume with the same settings, or use a new --out`);
       }

@@ -79,6 +79,30 @@ test('hush train: self-supervised from noisy images alone, and pairs', async () 
   }
 });
 
+test('hush train: --stop-after, then n2same-pro --resume-from the n2same run', async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const { noisy } = await folders(dir);
+    const same = join(dir, 'same');
+    const args = [...small, '--noisy', noisy, '--sigma255', '25', '--steps', '8'];
+    const s = await cli(['train', '--method', 'n2same', ...args, '--stop-after', '4', '--out', same]);
+    assert.equal(s.code, 0, s.err);
+    assert.match(s.out, /4\/8 steps .*--stop-after reached; --resume continues/);
+    // the pro phase is the last quarter here (steps 6-7), so a step-4 n2same checkpoint can be continued
+    const p = await cli(['train', '--method', 'n2same-pro', ...args, '--last', '0.25', '--resume-from', same, '--out', join(dir, 'pro'), '--json']);
+    assert.equal(p.code, 0, p.err);
+    assert.equal((JSON.parse(p.out) as { steps: number }).steps, 8);
+    const steps = readFileSync(join(dir, 'pro', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+    assert.equal(steps.at(-1), 8);
+    assert.ok(steps.includes(4), 'the n2same metrics came along');
+    const refused = await cli(['train', '--method', 'n2v', ...args, '--resume-from', same, '--out', join(dir, 'n2v')]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.err, /made with other settings \(method/);
+  } finally {
+    cleanup();
+  }
+});
+
 test('hush train: usage errors name the problem', async () => {
   const { dir, cleanup } = tempDir();
   try {

@@ -89,6 +89,42 @@ test(`resume after a stop at step k ends with the same weights as an uninterrupt
 });
 }
 
+test('n2same-pro started from an n2same checkpoint before its pro phase ends with the weights of a whole n2same-pro run', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hush-branch-'));
+  try {
+    // 12 steps, the last quarter (3) pro: the two methods share steps 0-8
+    const pro = (out: string, extra: Partial<FitOptions> = {}) => base(out, { method: 'n2same-pro', methodOptions: { last: 0.25 }, reportEvery: 1, ...extra });
+    const a = await tiny();
+    await fit(a, pro(join(dir, 'straight')));
+    const same = await tiny();
+    assert.equal((await fit(same, base(join(dir, 'same'), { method: 'n2same', steps: 12, stopAfter: 8, reportEvery: 1 }))).stopped, 'stopAfter');
+    same.dispose();
+    const b = await tiny();
+    const r = await fit(b, pro(join(dir, 'branched'), { resumeFrom: join(dir, 'same'), resume: true }));
+    assert.equal(r.steps, 12);
+    assert.deepEqual(b.model.getWeights().map((t) => Array.from(t.dataSync())), a.model.getWeights().map((t) => Array.from(t.dataSync())));
+    const rows = (await readFile(join(dir, 'branched', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+    assert.deepEqual(rows, Array.from({ length: 12 }, (_, i) => i + 1), 'the n2same rows were carried over, then the run went on');
+    // the source run is left as it was
+    const state = JSON.parse(await readFile(join(dir, 'same', 'checkpoint', 'state.json'), 'utf8')) as { step: number };
+    assert.equal(state.step, 8);
+    // past the shared steps, another method, or other settings: refused
+    const past = await tiny();
+    await fit(past, base(join(dir, 'past'), { method: 'n2same', steps: 12, stopAfter: 10 }));
+    await assert.rejects(fit(await tiny(), pro(join(dir, 'x1'), { resumeFrom: join(dir, 'past') })), /at step 10, past step 9 where n2same-pro stops training as n2same/);
+    await assert.rejects(fit(await tiny(), pro(join(dir, 'x2'), { resumeFrom: join(dir, 'same'), seed: 6 })), /other settings \(.*seed.*differ\)/);
+    await assert.rejects(fit(await tiny(), base(join(dir, 'x3'), { method: 'n2v', resumeFrom: join(dir, 'same') })), /other settings \(method, methodOptions differ\)|other settings \(method differ\)/);
+    await assert.rejects(fit(await tiny(), pro(join(dir, 'x4'), { resumeFrom: join(dir, 'nothing-here') })), /holds no checkpoint/);
+    // an out folder with its own checkpoint is not overwritten without resume
+    await assert.rejects(fit(await tiny(), pro(join(dir, 'branched'), { resumeFrom: join(dir, 'same') })), /already holds a checkpoint/);
+    a.dispose();
+    b.dispose();
+    past.dispose();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('engines: auto trains DnCNN on onnxruntime (Noise2Same too) and a U-net on tfjs; both engines reach similar losses', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'hush-engine-'));
   try {

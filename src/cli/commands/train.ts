@@ -63,6 +63,8 @@ export const spec: CommandSpec = {
     budget: { type: 'string', valueName: 'T', description: "stop (after a checkpoint) after this long: '90s', '20m', '2h' (resume continues)" },
     out: { type: 'string', short: 'o', valueName: 'DIR', description: 'run folder: checkpoint/, best/, metrics.jsonl' },
     resume: { type: 'boolean', description: 'continue from OUT/checkpoint (same settings required)' },
+    'resume-from': { type: 'string', valueName: 'RUN', description: "start from another run folder's checkpoint, copied into OUT (same settings, or n2same's for n2same-pro up to its last phase); with --resume, OUT's own checkpoint wins" },
+    'stop-after': { type: 'string', valueName: 'N', description: 'stop (after a checkpoint) once N steps are done; --resume continues' },
     json: { type: 'boolean', description: 'print the result as JSON' },
     vgg: { type: 'string', valueName: 'FILE', description: "gan: VGG16 features as a tfjs layers model (Keras VGG16 without top, converted); nothing is downloaded" },
     'gan-preset': { type: 'string', valueName: 'P', description: "gan: loss weights 'readme' (0.5 adversarial, 1 pixel, 1 feature, 0.0001 smooth; default) or 'public-code' (smooth 1, lr 0.002)" },
@@ -155,7 +157,7 @@ async function runGan(values: ParsedArgs['values'], io: CliIO): Promise<number> 
   const { createModel } = await import('../../models/hush-model.js');
   const out = stringOption(values, 'out');
   if (out === undefined) throw usageError(spec, 'missing --out DIR (the run folder)');
-  for (const k of ['noisy', 'clean', 'noisy2', 'val', ...Object.keys(methodOptionTable())]) if (values[k] !== undefined) throw usageError(spec, `--${k} does not apply to --method gan (it trains from clean --data with --noise)`);
+  for (const k of ['noisy', 'clean', 'noisy2', 'val', 'resume-from', ...Object.keys(methodOptionTable())]) if (values[k] !== undefined) throw usageError(spec, `--${k} does not apply to --method gan (it trains from clean --data with --noise)`);
   const dataSpec = stringOption(values, 'data');
   if (dataSpec === undefined || values.noise === undefined) throw usageError(spec, '--method gan trains from clean images: give --data DIR and --noise MODEL (e.g. --noise gaussian --sigma255 25)');
   const channelsRaw = numberOption(spec, values, 'channels') ?? 3;
@@ -196,6 +198,7 @@ async function runGan(values: ParsedArgs['values'], io: CliIO): Promise<number> 
     out,
     resume: Boolean(values.resume),
     budgetSeconds: values.budget === undefined ? undefined : parseDuration(spec, 'budget', String(values.budget)),
+    stopAfter: intOption(spec, values, 'stop-after'),
     dataDescription: dataSpec,
     engine: values.engine === undefined ? undefined : checkOneOf('hush train', '--engine', String(values.engine), TRAINING_ENGINES),
     threads: intOption(spec, values, 'threads'),
@@ -374,6 +377,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     checkpointEvery: intOption(spec, values, 'checkpoint-every'),
     out,
     resume: Boolean(values.resume),
+    resumeFrom: stringOption(values, 'resume-from'),
+    stopAfter: intOption(spec, values, 'stop-after'),
     budgetSeconds: budget,
     dataDescription: description,
     onProgress: (p) => {
@@ -399,7 +404,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   };
   if (values.json) io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
   else {
-    const why = result.stopped === 'budget' ? ' (budget reached; --resume continues)' : '';
+    const why = result.stopped === 'budget' ? ' (budget reached; --resume continues)' : result.stopped === 'stopAfter' ? ' (--stop-after reached; --resume continues)' : '';
     io.stdout(
       `trained ${summary.model} with ${method} (${result.engine} engine): ${result.steps}/${steps} steps in ${formatDuration(result.elapsed)}${why}; loss ${result.finalLoss.toExponential(3)}${result.bestPsnr === undefined ? '' : `, best validation PSNR ${result.bestPsnr.toFixed(2)} dB`}${last ? `, ${last.stepsPerSecond.toFixed(2)} steps/s` : ''}\nbest model: ${out}/best (model.json, model.onnx); curves: ${curves}\n`,
     );

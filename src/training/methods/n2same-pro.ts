@@ -18,9 +18,19 @@ export const N2SAME_PRO: TrainingMethodInfo = {
     { name: 'last', type: 'number', min: 0, max: 1, default: 0.0625, description: 'fraction a/T of the steps, at the end, trained with the batch lambda (500/8000)' },
   ],
   batch(ctx, o) {
-    const pro = ctx.step >= Math.round(ctx.steps * (1 - (o.last as number)));
+    const pro = ctx.step >= proStart(ctx.steps, o);
     const lambda = (o.lambda as number | undefined) ?? (ctx.sigma === undefined ? undefined : 2 * ctx.sigma);
     if (!pro && lambda === undefined) throw new HushError('ERR_INVALID_PARAMETER', 'n2same-pro: give lambda or a noise sigma (lambda defaults to 2 sigma)');
     return { ...noise2SameBatch(ctx, o), loss: pro ? { kind: 'noise2same', variant: 'noise2same-pro' } : { kind: 'noise2same', variant: 'noise2same', lambda } };
   },
+  // before the pro phase every batch and loss is n2same's with the same options
+  continues(given, resolved, steps) {
+    const { last: _last, ...rest } = given;
+    return { method: 'n2same', methodOptions: rest, partsAt: proStart(steps, resolved) };
+  },
 };
+
+/** the first (0-based) step of the pro phase */
+function proStart(steps: number, o: Readonly<Record<string, unknown>>): number {
+  return Math.round(steps * (1 - (o.last as number)));
+}

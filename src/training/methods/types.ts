@@ -51,6 +51,19 @@ export interface TrainingMethodInfo {
   readonly params: readonly ParamSpec[];
   /** one batch from resolved options */
   batch(ctx: MethodContext, options: Readonly<Record<string, unknown>>): MethodBatch;
+  /**
+   * For a method that trains exactly as another one up to some step (Noise2SamePro is
+   * Noise2Same before its last phase): that method, the options it was given (as the
+   * user gave them, for comparison with a checkpoint's), and `partsAt`, the number of
+   * steps the two share. `fit`'s `resumeFrom` may start from such a run's checkpoint.
+   */
+  continues?(given: Readonly<Record<string, unknown>>, resolved: Readonly<Record<string, unknown>>, steps: number): MethodContinuation;
+}
+
+export interface MethodContinuation {
+  method: TrainingMethod;
+  methodOptions: Record<string, unknown>;
+  partsAt: number;
 }
 
 export const LOSS_PARAM: ParamSpec = { name: 'loss', type: 'enum', choices: ['l2', 'l1'], default: 'l2', description: 'pixel loss' };
