@@ -111,7 +111,8 @@ export async function openModel(nameOrPath: string, options: OpenModelOptions = 
 export interface DenoiseWithModelOptions extends InferTiledOptions {
   /**
    * J-invariant inference (stride^2 masked passes, see j-invariant.ts): true uses the
-   * stride and replacement the model was trained with (else 4, 'interpolate'), false a
+   * stride and replacement the model was trained with (else 4, and 'neighbour' for
+   * Noise2Void models, 'interpolate' for others), false a
    * single pass. Default: what the model's metadata asks for (Noise2Self models
    * trained with inference 'j-invariant'), else a single pass.
    */
@@ -160,7 +161,7 @@ async function denoiseTiles(image: Image, model: OpenedModel, options: DenoiseWi
   const ji =
     jInvariant === undefined ? fromModel
     : jInvariant === false ? undefined
-    : { stride: fromModel?.stride ?? 4, replacement: fromModel?.replacement ?? ('interpolate' as const), ...(jInvariant === true ? {} : (checkObject('denoiseWithModel', 'options.jInvariant', jInvariant) as { stride?: number; replacement?: JInvariantReplacement })) };
+    : { stride: fromModel?.stride ?? 4, replacement: fromModel?.replacement ?? (model.metadata?.training?.method === 'n2v' ? ('neighbour' as const) : ('interpolate' as const)), ...(jInvariant === true ? {} : (checkObject('denoiseWithModel', 'options.jInvariant', jInvariant) as { stride?: number; replacement?: JInvariantReplacement })) };
   const rc = jInvariant === undefined ? recorruptionFromMetadata(model.metadata) : undefined;
   if (rc) {
     // a Recorrupted-to-Recorrupted network: averaged over recorruptions y + alpha z (recorrupted.ts)

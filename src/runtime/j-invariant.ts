@@ -12,18 +12,18 @@
  */
 import { invalidParameter } from '../core/errors.js';
 import { createImage, withData, type Image } from '../core/image.js';
-import { createRng } from '../core/rng.js';
+import { createRng, type Rng } from '../core/rng.js';
 import { checkNumber, checkOneOf } from '../core/validate.js';
 import type { HushModelMetadata } from '../models/hush-model.js';
 import { applyMask, gridMask } from '../training/masking.js';
 
-export const J_INVARIANT_REPLACEMENTS = ['interpolate', 'zero'] as const;
+export const J_INVARIANT_REPLACEMENTS = ['interpolate', 'zero', 'neighbour'] as const;
 export type JInvariantReplacement = (typeof J_INVARIANT_REPLACEMENTS)[number];
 
 export interface JInvariantOptions {
   /** grid stride w: w^2 passes (default 4) */
   stride?: number;
-  /** what masked pixels become: the Noise2Self neighbour mean (default) or 0 */
+  /** what masked pixels become: the Noise2Self neighbour mean (default), 0, or a random pixel of the 5x5 neighbourhood (Noise2Void's blind spots; seeded, so the result is repeatable) */
   replacement?: JInvariantReplacement;
   /** called after each pass with the fraction done */
   onProgress?: (fraction: number) => void;
@@ -66,7 +66,7 @@ export async function jInvariantDenoise(image: Image, denoise: (masked: Image) =
   for (let s = 0; s < image.data.length; s++) {
     if (image.mask?.[s] || !Number.isFinite(image.data[s])) (missing ??= new Uint8Array(image.data.length))[s] = 1;
   }
-  const rng = createRng(0); // unused by 'interpolate' and 'zero'
+  const rng = createRng(0); // for 'neighbour'; unused by 'interpolate' and 'zero'
   const passes = stride * stride;
   let done = 0;
   for (let i = 0; i < stride; i++)
@@ -77,7 +77,7 @@ export async function jInvariantDenoise(image: Image, denoise: (masked: Image) =
         continue;
       }
       const mask = gridMask(shape, stride, i, j);
-      const masked = missing ? replaceSkippingMissing(image.data, mask, missing, w, h, c, replacement) : applyMask(image.data, mask, shape, replacement, rng);
+      const masked = missing ? replaceSkippingMissing(image.data, mask, missing, w, h, c, replacement, rng) : applyMask(image.data, mask, shape, replacement, rng);
       // alpha is not an input to mask
       if (colour < c) for (let p = 0; p < w * h; p++) masked[p * c + colour] = image.data[p * c + colour];
       const input: Image = { ...createImage(w, h, c, masked), ...(image.mask ? { mask: image.mask } : {}), ...(image.source ? { source: image.source } : {}) };
@@ -99,7 +99,7 @@ export async function jInvariantDenoise(image: Image, denoise: (masked: Image) =
 const KERNEL = [0.5, 1, 0.5, 1, 0, 1, 0.5, 1, 0.5];
 
 /** The masked pixels replaced from valid neighbours only (the kernel renormalised); the channel's valid mean where none is valid. */
-function replaceSkippingMissing(data: Float32Array, mask: Float32Array, missing: Uint8Array, w: number, h: number, c: number, how: JInvariantReplacement): Float32Array {
+function replaceSkippingMissing(data: Float32Array, mask: Float32Array, missing: Uint8Array, w: number, h: number, c: number, how: JInvariantReplacement, rng: Rng): Float32Array {
   const out = data.slice();
   const means: number[] = [];
   for (let k = 0; k < c; k++) {
@@ -121,6 +121,18 @@ function replaceSkippingMissing(data: Float32Array, mask: Float32Array, missing:
         if (missing[o + k]) continue;
         if (how === 'zero') {
           out[o + k] = 0;
+          continue;
+        }
+        if (how === 'neighbour') {
+          const valid: number[] = [];
+          for (let dy = -2; dy <= 2; dy++)
+            for (let dx = -2; dx <= 2; dx++) {
+              const yy = y + dy;
+              const xx = x + dx;
+              if ((dy === 0 && dx === 0) || yy < 0 || yy >= h || xx < 0 || xx >= w || missing[(yy * w + xx) * c + k]) continue;
+              valid.push(data[(yy * w + xx) * c + k]);
+            }
+          out[o + k] = valid.length > 0 ? valid[rng.int(valid.length)] : means[k];
           continue;
         }
         let v = 0;

@@ -61,6 +61,35 @@ test("J-invariant: an identity network returns the Noise2Self neighbour mean ('i
   assert.ok(zero.data.every((v) => v === 0));
 });
 
+test("J-invariant with 'neighbour' (Noise2Void's blind spots): each pixel comes from a pass that gave it a random other pixel of its 5x5 window; repeatable; missing samples never used", async () => {
+  const im = randomImage(11, 9, 1, 4);
+  const identity = async (m: Image) => m;
+  const a = await jInvariantDenoise(im, identity, { stride: 4, replacement: 'neighbour' });
+  const b = await jInvariantDenoise(im, identity, { stride: 4, replacement: 'neighbour' });
+  assert.deepEqual(a.data, b.data);
+  let differs = 0;
+  for (let y = 0; y < 9; y++)
+    for (let x = 0; x < 11; x++) {
+      const window: number[] = [];
+      for (let dy = -2; dy <= 2; dy++)
+        for (let dx = -2; dx <= 2; dx++) if ((dy || dx) && y + dy >= 0 && y + dy < 9 && x + dx >= 0 && x + dx < 11) window.push(im.data[(y + dy) * 11 + x + dx]);
+      assert.ok(window.includes(a.data[y * 11 + x]), `${y},${x}: ${a.data[y * 11 + x]} is not a neighbour's value`);
+      if (a.data[y * 11 + x] !== im.data[y * 11 + x]) differs++;
+    }
+  assert.equal(differs, 99);
+  // the output at a pixel does not depend on the pixel
+  const changed = im.data.slice();
+  changed[4 * 11 + 5] += 5;
+  const c = await jInvariantDenoise(withData(im, changed), boxBlur, { stride: 3, replacement: 'neighbour' });
+  assert.equal(c.data[4 * 11 + 5], (await jInvariantDenoise(im, boxBlur, { stride: 3, replacement: 'neighbour' })).data[4 * 11 + 5]);
+  // with a missing sample: it is never copied into a masked pixel
+  const holed = im.data.slice();
+  holed[2 * 11 + 2] = NaN;
+  const h = await jInvariantDenoise(withData(im, holed), identity, { stride: 2, replacement: 'neighbour' });
+  assert.ok(Number.isNaN(h.data[2 * 11 + 2]));
+  assert.equal(h.data.filter((v) => Number.isNaN(v)).length, 1);
+});
+
 test('J-invariant: alpha is carried through; progress per pass; tiny images; bad options refused', async () => {
   const im = randomImage(6, 5, 4, 11);
   const seen: number[] = [];
