@@ -20,6 +20,15 @@
  *   inference mode dx = dy gamma / sqrt(movingVar + eps);
  * - ReLU / LeakyReLU: dy times the slope where the output is positive / not;
  *   sigmoid: dy y (1 - y);
+ * - transposed conv with kernel = stride k (no overlap): dx is the convolution of dy
+ *   with the same kernel at stride k; dW[c, o, a, b] = sum x[n,c,i,j] dy[n,o,ki+a,kj+b],
+ *   dy's k*k phases taken by one-hot kernels of stride k, contracted with x as above;
+ * - 2x2 pooling: average: dy repeated 2x2, times 1/4; max: dy repeated 2x2 where the
+ *   input equals its block's maximum (to each of them on a tie, where TensorFlow picks one);
+ * - 2x up-sampling as tfjs (no half-pixel centres): nearest: dy summed over 2x2 blocks;
+ *   bilinear, per axis out[2i] = x[i], out[2i+1] = (x[i] + x[min(i+1, n-1)]) / 2, and
+ *   its adjoint dx[i] = dy[2i] + dy[2i+1]/2 + dy[2i-1]/2 (+ dy[2n-1]/2 at i = n-1);
+ * - concatenation: dy sliced back into the inputs' channels;
  * - add: dy to every input; subtract (hush's residual): dy and -dy;
  * - match mean (y - mean(y) + mean(ref) over H and W): dy - mean(dy) into y, and
  *   mean(dy) spread over the map into ref.
@@ -84,7 +93,32 @@ export interface SubNode extends NodeBase {
 export interface MatchMeanNode extends NodeBase {
   kind: 'meanmatch';
 }
-export type NetNode = ConvNode | BnNode | ActNode | SigmoidNode | AddNode | SubNode | MatchMeanNode;
+/** transposed convolution with kernel = stride (no overlap, no padding: the output is the input times the stride) */
+export interface ConvTNode extends NodeBase {
+  kind: 'convT';
+  k: number;
+  ci: number;
+  co: number;
+  /** the kernel (ONNX ConvTranspose layout [ci, co, k, k]) and the bias */
+  w: number;
+  b?: number;
+}
+/** channel concatenation; sizes are the inputs' channels */
+export interface ConcatNode extends NodeBase {
+  kind: 'concat';
+  sizes: number[];
+}
+/** 2x2 pooling, stride 2 */
+export interface PoolNode extends NodeBase {
+  kind: 'pool';
+  mode: 'avg' | 'max';
+}
+/** 2x up-sampling as tfjs's UpSampling2D (resize without half-pixel centres or aligned corners) */
+export interface UpNode extends NodeBase {
+  kind: 'up';
+  mode: 'nearest' | 'bilinear';
+}
+export type NetNode = ConvNode | BnNode | ActNode | SigmoidNode | AddNode | SubNode | MatchMeanNode | ConvTNode | ConcatNode | PoolNode | UpNode;
 
 export interface Param {
   /** the tfjs variable's name, as in model.trainableWeights */
@@ -157,6 +191,12 @@ export function parseNetwork(model: LayersModel, tensors: Tensor[]): Net {
       push({ kind: 'meanmatch', layer: layer.name, inputs: ins }, c);
       continue;
     }
+    if (cls === 'Concatenate') {
+      const ax = cfg.axis as number;
+      if (ax !== -1 && ax !== 3) throw new Error(`layer ${layer.name}: a concatenation along another axis than the channels`);
+      push({ kind: 'concat', layer: layer.name, inputs: ins, sizes: from.map((f) => f[1]) }, from.reduce((n, f) => n + f[1], 0));
+      continue;
+    }
     if (from.length !== 1) throw new Error(`layer ${layer.name} (${cls}) has ${from.length} inputs`);
     if (cls === 'Conv2D') {
       const [kh, kw] = cfg.kernelSize as number[];
@@ -176,6 +216,32 @@ export function parseNetwork(model: LayersModel, tensors: Tensor[]): Net {
       if (act === 'relu') push({ kind: 'act', layer: layer.name, inputs: [nodes.length - 1], alpha: 0 }, co);
       else if (act === 'sigmoid') push({ kind: 'sigmoid', layer: layer.name, inputs: [nodes.length - 1] }, co);
       else if (act !== 'linear') throw new Error(`layer ${layer.name}: activation ${act}`);
+    } else if (cls === 'Conv2DTranspose') {
+      const [kh, kw] = cfg.kernelSize as number[];
+      const strides = cfg.strides as number[];
+      const dil = cfg.dilationRate as number | number[];
+      if (kh !== kw || strides[0] !== kh || strides[1] !== kw) throw new Error(`layer ${layer.name}: a transposed convolution whose kernel is not its stride`);
+      if (dil != null && (Array.isArray(dil) ? dil.some((d) => d !== 1) : dil !== 1)) throw new Error(`layer ${layer.name}: a dilated transposed convolution`);
+      const co = cfg.filters as number;
+      const lw = layer.trainableWeights;
+      const st: ConvTNode = { kind: 'convT', layer: layer.name, inputs: ins, k: kh, ci: c, co, w: addParam(lw[0] as never, 'kernel') };
+      if (cfg.useBias) st.b = addParam(lw[1] as never, 'plain');
+      push(st, co);
+      const act = cfg.activation as string;
+      if (act === 'relu') push({ kind: 'act', layer: layer.name, inputs: [nodes.length - 1], alpha: 0 }, co);
+      else if (act === 'sigmoid') push({ kind: 'sigmoid', layer: layer.name, inputs: [nodes.length - 1] }, co);
+      else if (act !== 'linear') throw new Error(`layer ${layer.name}: activation ${act}`);
+    } else if (cls === 'AveragePooling2D' || cls === 'MaxPooling2D') {
+      const pool = cfg.poolSize as number[];
+      const strides = (cfg.strides as number[] | null) ?? pool;
+      if (pool[0] !== 2 || pool[1] !== 2 || strides[0] !== 2 || strides[1] !== 2) throw new Error(`layer ${layer.name}: pooling other than 2x2 with stride 2`);
+      push({ kind: 'pool', layer: layer.name, inputs: ins, mode: cls === 'MaxPooling2D' ? 'max' : 'avg' }, c);
+    } else if (cls === 'UpSampling2D') {
+      const size = cfg.size as number[];
+      if (size[0] !== 2 || size[1] !== 2) throw new Error(`layer ${layer.name}: up-sampling other than 2x`);
+      const mode = (cfg.interpolation as string | undefined) ?? 'nearest';
+      if (mode !== 'nearest' && mode !== 'bilinear') throw new Error(`layer ${layer.name}: ${mode} up-sampling`);
+      push({ kind: 'up', layer: layer.name, inputs: ins, mode }, c);
     } else if (cls === 'BatchNormalization') {
       if (!cfg.center || !cfg.scale) throw new Error(`layer ${layer.name}: batch norm without centre or scale`);
       const ax = cfg.axis as number | number[];
@@ -318,6 +384,73 @@ function samePads(size: number, k: number, stride: number, dilation: number): [n
   return [before, total - before, out];
 }
 
+/**
+ * The [H, W] of every node's output for an input of size inHw; throws where the sizes
+ * do not fit (pooling an odd size, adding or concatenating maps of different sizes).
+ */
+export function nodeSizes(net: Net, inHw: [number, number]): [number, number][] {
+  const hw: [number, number][] = [];
+  const of = (i: number) => (i === INPUT ? inHw : hw[i]);
+  net.nodes.forEach((st, idx) => {
+    const [h, w] = of(st.inputs[0]);
+    for (const j of st.inputs.slice(1)) {
+      const o = of(j);
+      if (st.kind !== 'meanmatch' && (o[0] !== h || o[1] !== w)) throw new Error(`layer ${st.layer} joins maps of ${h}x${w} and ${o[0]}x${o[1]}`);
+    }
+    if (st.kind === 'conv') hw[idx] = [samePads(h, st.kh, st.stride, st.dilation)[2], samePads(w, st.kw, st.stride, st.dilation)[2]];
+    else if (st.kind === 'convT') hw[idx] = [h * st.k, w * st.k];
+    else if (st.kind === 'pool') {
+      if (h % 2 !== 0 || w % 2 !== 0) throw new Error(`layer ${st.layer} pools a ${h}x${w} map (an odd size)`);
+      hw[idx] = [h / 2, w / 2];
+    } else if (st.kind === 'up') hw[idx] = [h * 2, w * 2];
+    else hw[idx] = [h, w];
+  });
+  return hw;
+}
+
+/** x [N, C, H, W] -> [N, C, 2H, 2W], each value repeated 2x2 (nearest-neighbour up-sampling) */
+function repeat2x2(g: GraphBuilder, x: string, [h, w]: [number, number]): string {
+  const x6 = g.op('Reshape', [x, g.int64s([0, 0, h, 1, w, 1])]);
+  return g.op('Reshape', [g.op('Expand', [x6, g.int64s([1, 1, 1, 2, 1, 2])]), g.int64s([0, 0, 2 * h, 2 * w])]);
+}
+
+/** the adjoint of repeat2x2: dy [N, C, 2H, 2W] -> [N, C, H, W], each 2x2 block summed */
+function sum2x2(g: GraphBuilder, dy: string, [h, w]: [number, number]): string {
+  return g.op('ReduceSum', [g.op('Reshape', [dy, g.int64s([0, 0, h, 2, w, 2])]), g.int64s([3, 5])], [int('keepdims', 0)]);
+}
+
+/**
+ * tfjs's bilinear 2x up-sampling along one axis (2 or 3) of x [N, C, H, W], n = the
+ * axis' size: out[2i] = x[i], out[2i+1] = (x[i] + x[min(i+1, n-1)]) / 2.
+ */
+function bilinearUp1d(g: GraphBuilder, x: string, axis: 2 | 3, n: number, other: number): string {
+  const ax = g.int64s([axis]);
+  const next = n === 1 ? x : g.op('Concat', [g.op('Slice', [x, g.int64s([1]), g.int64s([n]), ax]), g.op('Slice', [x, g.int64s([n - 1]), g.int64s([n]), ax])], [int('axis', axis)]);
+  const odd = g.op('Mul', [g.op('Add', [x, next]), g.scalar(0.5)]);
+  // interleave: [.., n, 1, ..] pairs along a new axis after `axis`, then merged
+  const pair = g.op('Concat', [g.op('Unsqueeze', [x, g.int64s([axis + 1])]), g.op('Unsqueeze', [odd, g.int64s([axis + 1])])], [int('axis', axis + 1)]);
+  return g.op('Reshape', [pair, g.int64s(axis === 2 ? [0, 0, 2 * n, other] : [0, 0, other, 2 * n])]);
+}
+
+/** the adjoint of bilinearUp1d: dy with 2n along `axis` -> n */
+function bilinearUp1dAdjoint(g: GraphBuilder, dy: string, axis: 2 | 3, n: number, other: number): string {
+  const split = g.op('Reshape', [dy, g.int64s(axis === 2 ? [0, 0, n, 2, other] : [0, 0, other, n, 2])]);
+  const k = g.int64s([axis + 1]);
+  const even = g.op('Squeeze', [g.op('Slice', [split, g.int64s([0]), g.int64s([1]), k]), k]);
+  const half = g.op('Mul', [g.op('Squeeze', [g.op('Slice', [split, g.int64s([1]), g.int64s([2]), k]), k]), g.scalar(0.5)]);
+  // odd row i gives half to x[i] and half to x[min(i+1, n-1)]
+  const ax = g.int64s([axis]);
+  const pads = (before: number, after: number) => g.int64s(axis === 2 ? [0, 0, before, 0, 0, 0, after, 0] : [0, 0, 0, before, 0, 0, 0, after]);
+  let shifted: string;
+  if (n === 1) shifted = half;
+  else {
+    const down = g.op('Pad', [g.op('Slice', [half, g.int64s([0]), g.int64s([n - 1]), ax]), pads(1, 0)]);
+    const last = g.op('Pad', [g.op('Slice', [half, g.int64s([n - 1]), g.int64s([n]), ax]), pads(n - 1, 0)]);
+    shifted = g.op('Add', [down, last]);
+  }
+  return g.op('Add', [g.op('Add', [even, half]), shifted]);
+}
+
 /** What a forward pass keeps for its backward pass. */
 export interface Pass {
   input: string;
@@ -340,20 +473,29 @@ export type BnMode = 'train' | { mean: Map<number, string>; variance: Map<number
 
 /** The forward pass of `net` on x (NCHW, batch N, size inHw), parameters from the graph values p. */
 export function emitForward(g: GraphBuilder, net: Net, x: string, inHw: [number, number], p: readonly string[], bn: BnMode): Pass {
-  const pass: Pass = { input: x, inHw, values: [], hw: [], xhat: [], inv: [], stats: [], output: '' };
+  const pass: Pass = { input: x, inHw, values: [], hw: nodeSizes(net, inHw), xhat: [], inv: [], stats: [], output: '' };
   const value = (i: number) => (i === INPUT ? x : pass.values[i]);
   const hwOf = (i: number) => (i === INPUT ? inHw : pass.hw[i]);
   net.nodes.forEach((st, idx) => {
     const h = value(st.inputs[0]);
-    let hw = hwOf(st.inputs[0]);
+    const hw = hwOf(st.inputs[0]);
     let y: string;
     if (st.kind === 'conv') {
-      const [pt, pb, ho] = samePads(hw[0], st.kh, st.stride, st.dilation);
-      const [pl, pr, wo] = samePads(hw[1], st.kw, st.stride, st.dilation);
+      const [pt, pb] = samePads(hw[0], st.kh, st.stride, st.dilation);
+      const [pl, pr] = samePads(hw[1], st.kw, st.stride, st.dilation);
       const ins = [h, p[st.w]];
       if (st.b !== undefined) ins.push(p[st.b]);
       y = g.op('Conv', ins, [ints('pads', [pt, pl, pb, pr]), ints('strides', [st.stride, st.stride]), ints('dilations', [st.dilation, st.dilation]), ints('kernel_shape', [st.kh, st.kw])]);
-      hw = [ho, wo];
+    } else if (st.kind === 'convT') {
+      const ins = [h, p[st.w]];
+      if (st.b !== undefined) ins.push(p[st.b]);
+      y = g.op('ConvTranspose', ins, [ints('strides', [st.k, st.k]), ints('kernel_shape', [st.k, st.k])]);
+    } else if (st.kind === 'concat') {
+      y = g.op('Concat', st.inputs.map(value), [int('axis', 1)]);
+    } else if (st.kind === 'pool') {
+      y = g.op(st.mode === 'max' ? 'MaxPool' : 'AveragePool', [h], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])]);
+    } else if (st.kind === 'up') {
+      y = st.mode === 'nearest' ? repeat2x2(g, h, hw) : bilinearUp1d(g, bilinearUp1d(g, h, 2, hw[0], hw[1]), 3, hw[1], 2 * hw[0]);
     } else if (st.kind === 'bn') {
       let mean: string;
       let variance: string;
@@ -383,7 +525,6 @@ export function emitForward(g: GraphBuilder, net: Net, x: string, inHw: [number,
       y = g.op('Sub', [h, value(st.inputs[1])]);
     }
     pass.values[idx] = y;
-    pass.hw[idx] = hw;
   });
   pass.output = pass.values[net.nodes.length - 1];
   return pass;
@@ -438,6 +579,46 @@ export function emitBackward(
       addTo(st.inputs[0], g.op('Sub', [dy, m]));
       const ref = st.inputs[1];
       if (wanted(ref)) addTo(ref, g.op('Expand', [m, g.op('Shape', [ref === INPUT ? pass.input : pass.values[ref]])]));
+    } else if (st.kind === 'concat') {
+      let at = 0;
+      st.inputs.forEach((j, q) => {
+        if (wanted(j)) addTo(j, g.op('Slice', [dy, g.int64s([at]), g.int64s([at + st.sizes[q]]), g.int64s([1])]));
+        at += st.sizes[q];
+      });
+    } else if (st.kind === 'pool') {
+      if (wanted(src)) {
+        const hw = pass.hw[i];
+        if (st.mode === 'avg') addTo(src, g.op('Mul', [repeat2x2(g, dy, hw), g.scalar(0.25)]));
+        else {
+          // to the maximum of each 2x2 block (to each of them when tied)
+          const input = src === INPUT ? pass.input : pass.values[src];
+          const isMax = g.op('Cast', [g.op('Equal', [input, repeat2x2(g, out, hw)])], [int('to', TENSOR_TYPE.FLOAT)]);
+          addTo(src, g.op('Mul', [repeat2x2(g, dy, hw), isMax]));
+        }
+      }
+    } else if (st.kind === 'up') {
+      if (wanted(src)) {
+        const [h, w] = src === INPUT ? pass.inHw : pass.hw[src];
+        addTo(src, st.mode === 'nearest' ? sum2x2(g, dy, [h, w]) : bilinearUp1dAdjoint(g, bilinearUp1dAdjoint(g, dy, 3, w, 2 * h), 2, h, w));
+      }
+    } else if (st.kind === 'convT') {
+      const { k, ci, co } = st;
+      const [H, W] = src === INPUT ? pass.inHw : pass.hw[src];
+      const input = src === INPUT ? pass.input : pass.values[src];
+      if (acc) {
+        if (st.b !== undefined) acc(st.b, g.op('ReduceSum', [dy, axes023], [int('keepdims', 0)]));
+        // dW[c, o, a, b] = sum_{n,i,j} x[n, c, i, j] dy[n, o, k i + a, k j + b]: dy's k*k phases by one-hot kernels of stride k
+        const onehot: number[] = [];
+        for (let q = 0; q < k * k; q++) for (let r = 0; r < k * k; r++) onehot.push(q === r ? 1 : 0);
+        const planes = g.op('Reshape', [dy, g.int64s([N * co, 1, H * k, W * k])]);
+        const col = g.op('Conv', [planes, g.floats(onehot, [k * k, 1, k, k])], [ints('strides', [k, k]), ints('kernel_shape', [k, k])]);
+        const colR = g.op('Reshape', [col, g.int64s([N, co * k * k, H * W])]);
+        const xR = g.op('Reshape', [input, g.int64s([N, ci, H * W])]);
+        const per = g.op('FusedMatMul', [xR, colR], [int('transB', 1)], 'com.microsoft');
+        acc(st.w, g.op('Reshape', [g.op('ReduceSum', [per, g.int64s([0])], [int('keepdims', 0)]), g.int64s([ci, co, k, k])]));
+      }
+      // the adjoint of a non-overlapping transposed convolution is the convolution of stride k with the same kernel
+      if (wanted(src)) addTo(src, g.op('Conv', [dy, p[st.w]], [ints('strides', [k, k]), ints('kernel_shape', [k, k])]));
     } else if (st.kind === 'bn') {
       const xhat = pass.xhat[i]!;
       const inv = pass.inv[i]!;

@@ -23,7 +23,7 @@ import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { HushError, invalidParameter } from '../core/errors.js';
 import { checkNumber } from '../core/validate.js';
 import { loadOrt } from '../runtime/onnx.js';
-import { GradientSum, GraphBuilder, NetState, emitAdam, emitBackward, emitForward, ints, parseNetwork, toTfjs, type Net, type Ort, type OrtTensor, type Session } from './onnx-graph.js';
+import { GradientSum, GraphBuilder, NetState, emitAdam, emitBackward, emitForward, ints, nodeSizes, parseNetwork, toTfjs, type Net, type Ort, type OrtTensor, type Session } from './onnx-graph.js';
 
 export interface OnnxTrainerOptions {
   /** onnxruntime intra-op threads (default: HUSH_THREADS or the number of cores) */
@@ -69,7 +69,14 @@ export function onnxTrainingUnsupported(model: LayersModel): string | undefined 
 
 /** Why a parsed network does not map an image to an image of the same size and channels, or undefined. */
 export function imageToImageUnsupported(net: Net): string | undefined {
-  if (net.nodes.some((n) => n.kind === 'conv' && n.stride !== 1)) return 'a strided convolution changes the image size';
+  // a size every down-sampling of up to 2^6 divides
+  let hw: [number, number];
+  try {
+    hw = nodeSizes(net, [192, 128]).at(-1)!;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (hw[0] !== 192 || hw[1] !== 128) return `the output is ${hw[0]}x${hw[1]} for a 192x128 input: the network changes the image size`;
   if (net.outChannels !== net.channels) return 'the output has other channels than the input';
   return undefined;
 }

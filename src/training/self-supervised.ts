@@ -37,7 +37,7 @@ export interface DenoiseSelfSupervisedOptions {
   threads?: number;
   /**
    * the network fitted: 'dncnn' (default: depth 8, width 32, trained on onnxruntime) or
-   * 'unet-baby' (Noise2Self's U-net, trained on tfjs). With J-invariant inference the
+   * 'unet-baby' (Noise2Self's U-net). With J-invariant inference the
    * DnCNN did better on Set12 01 and 02 at 120 s (24.0 / 27.0 dB against 22.4 / 26.1);
    * see docs/training.md
    */
