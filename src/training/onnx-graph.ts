@@ -180,6 +180,15 @@ export function parseNetwork(model: LayersModel, tensors: Tensor[]): Net {
       produced.set(layer.name, [nodes.length - 1, outC]);
     };
     const cfg = layer.getConfig() as Record<string, unknown>;
+    /** a (transposed) convolution node, its bias, and its fused activation as a node of its own */
+    const pushConv = (st: ConvNode | ConvTNode) => {
+      if (cfg.useBias) st.b = addParam(layer.trainableWeights[1] as never, 'plain');
+      push(st, st.co);
+      const act = cfg.activation as string;
+      if (act === 'relu') push({ kind: 'act', layer: layer.name, inputs: [nodes.length - 1], alpha: 0 }, st.co);
+      else if (act === 'sigmoid') push({ kind: 'sigmoid', layer: layer.name, inputs: [nodes.length - 1] }, st.co);
+      else if (act !== 'linear') throw new Error(`layer ${layer.name}: activation ${act}`);
+    };
     if (cls === 'HushSubtract' || cls === 'Add') {
       if (from.length !== 2 && cls === 'HushSubtract') throw new Error(`layer ${layer.name}: a subtraction of ${from.length} inputs`);
       if (from.some((f) => f[1] !== c)) throw new Error(`layer ${layer.name}: inputs with different channels`);
@@ -209,13 +218,7 @@ export function parseNetwork(model: LayersModel, tensors: Tensor[]): Net {
       if (d !== 1 && strides[0] !== 1) throw new Error(`layer ${layer.name}: dilation with stride`);
       const co = cfg.filters as number;
       const lw = layer.trainableWeights;
-      const st: ConvNode = { kind: 'conv', layer: layer.name, inputs: ins, kh, kw, stride: strides[0], dilation: d, ci: c, co, w: addParam(lw[0] as never, 'kernel') };
-      if (cfg.useBias) st.b = addParam(lw[1] as never, 'plain');
-      push(st, co);
-      const act = cfg.activation as string;
-      if (act === 'relu') push({ kind: 'act', layer: layer.name, inputs: [nodes.length - 1], alpha: 0 }, co);
-      else if (act === 'sigmoid') push({ kind: 'sigmoid', layer: layer.name, inputs: [nodes.length - 1] }, co);
-      else if (act !== 'linear') throw new Error(`layer ${layer.name}: activation ${act}`);
+      pushConv({ kind: 'conv', layer: layer.name, inputs: ins, kh, kw, stride: strides[0], dilation: d, ci: c, co, w: addParam(lw[0] as never, 'kernel') });
     } else if (cls === 'Conv2DTranspose') {
       const [kh, kw] = cfg.kernelSize as number[];
       const strides = cfg.strides as number[];
@@ -224,13 +227,7 @@ export function parseNetwork(model: LayersModel, tensors: Tensor[]): Net {
       if (dil != null && (Array.isArray(dil) ? dil.some((d) => d !== 1) : dil !== 1)) throw new Error(`layer ${layer.name}: a dilated transposed convolution`);
       const co = cfg.filters as number;
       const lw = layer.trainableWeights;
-      const st: ConvTNode = { kind: 'convT', layer: layer.name, inputs: ins, k: kh, ci: c, co, w: addParam(lw[0] as never, 'kernel') };
-      if (cfg.useBias) st.b = addParam(lw[1] as never, 'plain');
-      push(st, co);
-      const act = cfg.activation as string;
-      if (act === 'relu') push({ kind: 'act', layer: layer.name, inputs: [nodes.length - 1], alpha: 0 }, co);
-      else if (act === 'sigmoid') push({ kind: 'sigmoid', layer: layer.name, inputs: [nodes.length - 1] }, co);
-      else if (act !== 'linear') throw new Error(`layer ${layer.name}: activation ${act}`);
+      pushConv({ kind: 'convT', layer: layer.name, inputs: ins, k: kh, ci: c, co, w: addParam(lw[0] as never, 'kernel') });
     } else if (cls === 'AveragePooling2D' || cls === 'MaxPooling2D') {
       const pool = cfg.poolSize as number[];
       const strides = (cfg.strides as number[] | null) ?? pool;
