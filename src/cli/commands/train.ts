@@ -31,7 +31,7 @@ function methodOptionTable(): OptionTable {
 export const spec: CommandSpec = {
   name: 'train',
   summary:
-    'Train a denoising network: supervised (n2true), from noisy pairs (n2n), from noisy images alone (n2self, n2v, n2same, n2same-pro), or adversarially (gan). Shows a progress bar with loss, validation PSNR, steps/s and ETA; writes metrics.jsonl, checkpoints (resume with --resume after a kill) and the best model to OUT/best.',
+    'Train a denoising network: supervised (n2true), from noisy pairs (n2n), from noisy images alone (n2self, n2v, n2same, n2same-pro; r2r with the noise sigma), or adversarially (gan). Shows a progress bar with loss, validation PSNR, steps/s and ETA; writes metrics.jsonl, checkpoints (resume with --resume after a kill) and the best model to OUT/best.',
   usage: 'hush train --method METHOD --model ARCH[:PRESET] --data DIR|GLOB [--noise gaussian --sigma255 25] --steps N --out DIR [--resume]',
   options: {
     method: { type: 'string', short: 'm', valueName: 'METHOD', description: `training method: ${TRAINING_METHODS.join(', ')}` },
