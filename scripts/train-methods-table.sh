@@ -41,16 +41,29 @@ for job in "${jobs[@]}"; do
   if [ "$m" = n2same ] && [ ! -d "runs/table/$snap" ] && [ -f "checkpoints/table/$snap/checkpoint/state.json" ]; then cp -r "checkpoints/table/$snap" "runs/table/$snap"; fi
   if [ "$m" = n2same ] && [ ! -d "runs/table/$snap" ]; then
     at=$(node -e "try{console.log(JSON.parse(require('fs').readFileSync('runs/table/$name/checkpoint/state.json','utf8')).step)}catch{console.log(0)}")
-    if [ "$at" -le "$parts" ]; then
+    if [ "$at" -lt "$parts" ]; then
       echo "== $name: training to step $parts ($(date -u +%H:%M:%S))"
       train --stop-after "$parts"
+      at=$parts
+    fi
+    if [ "$at" -eq "$parts" ]; then
+      rm -rf "runs/table/$snap.tmp"
       cp -r "runs/table/$name" "runs/table/$snap.tmp" && mv "runs/table/$snap.tmp" "runs/table/$snap"
+      # kept (committed with checkpoints/) so that a later session's n2same-pro finds it
+      scripts/keep-run.sh "runs/table/$snap"
+    else
+      echo "== $name: its checkpoint is at step $at, past $parts: no start for n2same-pro $seed is kept" >&2
     fi
   fi
   from=()
   if [ "$m" = n2same-pro ]; then
     [ ! -d "runs/table/$snap" ] && [ -f "checkpoints/table/$snap/checkpoint/state.json" ] && cp -r "checkpoints/table/$snap" "runs/table/$snap"
-    [ -d "runs/table/$snap" ] && from=(--resume-from "runs/table/$snap") && echo "== $name: starting from runs/table/$snap"
+    if [ -d "runs/table/$snap" ]; then
+      from=(--resume-from "runs/table/$snap")
+      echo "== $name: starting from runs/table/$snap"
+    else
+      echo "== $name: no n2same run at step $parts (runs/table/$snap) to start from: training all $steps steps (run n2same:$seed first to save that)" >&2
+    fi
   fi
   echo "== $name: training ($(date -u +%H:%M:%S))"
   train "${from[@]}"

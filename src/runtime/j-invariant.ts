@@ -57,6 +57,8 @@ export async function jInvariantDenoise(image: Image, denoise: (masked: Image) =
   const fn = 'jInvariantDenoise';
   const stride = checkNumber(fn, 'options.stride', options.stride ?? 4, { integer: true, min: 1, max: 16 });
   const replacement = checkOneOf(fn, 'options.replacement', options.replacement ?? 'interpolate', J_INVARIANT_REPLACEMENTS);
+  // a 'neighbour' copy comes from up to 2 pixels away: at strides 1-2 another masked pixel could copy this one's value
+  if (replacement === 'neighbour' && stride < 3) throw invalidParameter(fn, 'options.stride', "at least 3 with replacement 'neighbour' (it copies from the 5x5 window)", stride);
   const { width: w, height: h, channels: c } = image;
   const colour = c === 2 || c === 4 ? c - 1 : c;
   const shape = { n: 1, h, w, c };

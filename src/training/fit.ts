@@ -257,45 +257,80 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
   let resumed: { moments: Float32Array; iterations: number } | undefined;
 
   const checkpointIn = async (run: string) => ((await exists(join(run, 'checkpoint', 'state.json'))) ? join(run, 'checkpoint') : (await exists(join(run, 'checkpoint.old', 'state.json'))) ? join(run, 'checkpoint.old') : undefined);
-  let resumeDir = options.resume ? await checkpointIn(options.out) : undefined;
-  let branched = false;
-  if (options.resumeFrom !== undefined && resumeDir === undefined) {
-    if ((await checkpointIn(options.out)) !== undefined) {
-      throw new HushError('ERR_INVALID_PARAMETER', `${fn}: '${options.out}' already holds a checkpoint; add resume to continue it, or use a new out folder (nothing was overwritten)`);
-    }
-    const from = await checkpointIn(options.resumeFrom);
-    if (from === undefined) throw new HushError('ERR_IO', `${fn}: '${options.resumeFrom}' holds no checkpoint (checkpoint/state.json) to start from`);
+  /**
+   * Copies another run's checkpoint (made under this run's settings, or under those of
+   * the method this one continues, up to the step where they part), its best model and
+   * its metrics up to the checkpoint's step into out; returns out's checkpoint folder.
+   * The copy is given this run's signature, so a plain resume continues it after a kill.
+   */
+  const startFrom = async (run: string): Promise<string> => {
+    const from = await checkpointIn(run);
+    if (from === undefined) throw new HushError('ERR_IO', `${fn}: '${run}' holds no checkpoint (checkpoint/state.json) to start from`);
     const state = JSON.parse(await readFile(join(from, 'state.json'), 'utf8')) as CheckpointState;
     const differ = signatureDifference(state.signature, signature);
     if (differ.length > 0) {
       const saved = (typeof state.signature === 'string' ? JSON.parse(state.signature) : state.signature) as Record<string, unknown>;
       const cont = method.continues?.(options.methodOptions ?? {}, methodOptions, steps);
       const onlyMethod = differ.every((k) => k === 'method' || k === 'methodOptions');
-      const sameStart = cont !== undefined && saved.method === cont.method && JSON.stringify(saved.methodOptions ?? {}) === JSON.stringify(JSON.parse(JSON.stringify(cont.methodOptions)));
-      if (!onlyMethod || !sameStart || scheduleBy !== 'steps') {
-        throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the checkpoint in '${from}' was made with other settings (${differ.join(', ')} differ)${cont ? `; ${method.id} can start from a ${cont.method} run with the same settings and method options` : ''}`);
+      let sameOptions = false;
+      if (cont !== undefined && saved.method === cont.method) {
+        // compared with defaults filled in, so '--box 14' and no --box are the same
+        const params = METHOD_REGISTRY[cont.method].params;
+        try {
+          sameOptions = JSON.stringify(resolveParams(fn, params, (saved.methodOptions ?? {}) as Record<string, unknown>)) === JSON.stringify(resolveParams(fn, params, cont.methodOptions));
+        } catch {
+          sameOptions = false;
+        }
       }
-      if (state.step > cont.partsAt) {
-        throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the ${cont.method} checkpoint in '${from}' is at step ${state.step}, past step ${cont.partsAt} where ${method.id} stops training as ${cont.method}; use a checkpoint from step ${cont.partsAt} or earlier (hush train --stop-after ${cont.partsAt})`);
+      if (!onlyMethod || !sameOptions || scheduleBy !== 'steps') {
+        throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the checkpoint in '${from}' was made with other settings (${differ.join(', ')} differ)${cont ? `; ${method.id} can start from an ${cont.method} run with the same settings and method options` : ''}`);
+      }
+      if (state.step > cont!.partsAt) {
+        throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the ${cont!.method} checkpoint in '${from}' is at step ${state.step}, past step ${cont!.partsAt} where ${method.id} stops training as ${cont!.method}; use a checkpoint from step ${cont!.partsAt} or earlier (hush train --stop-after ${cont!.partsAt})`);
       }
     }
-    // copy the run's state into out, each folder swapped in whole
-    for (const [src, dst] of [[from, ckDir], [join(options.resumeFrom, 'best'), bestDir]] as const) {
-      if (src !== from && !(await exists(join(src, 'model.json')))) continue;
+    // each folder is copied aside and swapped in whole
+    const copyIn = async (src: string, dst: string, edit?: (dir: string) => Promise<void>) => {
       const tmp = `${dst}.tmp-${process.pid}`;
       await rm(tmp, { recursive: true, force: true });
       await cp(src, tmp, { recursive: true });
+      await edit?.(tmp);
       await swapInDir(tmp, dst);
+    };
+    // the best model, unless it is newer than the checkpoint (the source went on after it)
+    const bestFrom = join(run, 'best');
+    if (await exists(join(bestFrom, 'model.json'))) {
+      const bestSteps = (JSON.parse(await readFile(join(bestFrom, 'model.json'), 'utf8')) as { userDefinedMetadata?: { hush?: HushModelMetadata } }).userDefinedMetadata?.hush?.training?.steps;
+      if (bestSteps === undefined || bestSteps <= state.step) await copyIn(bestFrom, bestDir);
     }
-    if (await exists(join(options.resumeFrom, 'metrics.jsonl'))) await writeFileAtomic(metricsPath, await readFile(join(options.resumeFrom, 'metrics.jsonl')), { ifExists: 'overwrite' });
-    resumeDir = ckDir;
-    branched = true;
+    if (await exists(join(run, 'metrics.jsonl'))) {
+      const rows = (await readFile(join(run, 'metrics.jsonl'), 'utf8')).split('\n').filter((l) => {
+        try {
+          return (JSON.parse(l) as { step: number }).step <= state.step;
+        } catch {
+          return false;
+        }
+      });
+      await writeFileAtomic(metricsPath, new TextEncoder().encode(rows.map((l) => `${l}\n`).join('')), { ifExists: 'overwrite' });
+    }
+    await copyIn(from, ckDir, async (dir) => {
+      const own: CheckpointState & { startedFrom?: unknown } = { ...state, signature, startedFrom: { run, step: state.step, signature: state.signature } };
+      await writeFileAtomic(join(dir, 'state.json'), new TextEncoder().encode(JSON.stringify(own)), { ifExists: 'overwrite' });
+    });
+    return ckDir;
+  };
+  let resumeDir = options.resume ? await checkpointIn(options.out) : undefined;
+  if (options.resumeFrom !== undefined && resumeDir === undefined) {
+    if ((await checkpointIn(options.out)) !== undefined) {
+      throw new HushError('ERR_INVALID_PARAMETER', `${fn}: '${options.out}' already holds a checkpoint; add resume to continue it, or use a new out folder (nothing was overwritten)`);
+    }
+    resumeDir = await startFrom(options.resumeFrom);
   }
   if (resumeDir !== undefined) {
     const dir = resumeDir;
     {
       const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as CheckpointState;
-      const differ = branched ? [] : signatureDifference(state.signature, signature);
+      const differ = signatureDifference(state.signature, signature);
       if (differ.length > 0) {
         throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the checkpoint in '${dir}' was made with other settings (${differ.join(', ')} differ); resume with the same settings, or use a new --out`);
       }
@@ -460,6 +495,11 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
     return addNoise(img, { ...(options.noise as AddNoiseOptions), seed: rngSeed } as AddNoiseOptions).data;
   };
 
+  if (options.stopAfter !== undefined && start >= options.stopAfter && start < steps) {
+    // a resumed run already at (or past) its stop: nothing to train
+    optimizer.dispose();
+    return { model: net, steps: start, bestPsnr, finalLoss: lastLoss, elapsed: elapsedBefore, stopped: 'stopAfter', engine: engineChoice === 'tfjs' ? 'tfjs' : 'onnx' };
+  }
   try {
     for (let step = start; step < steps; step++) {
       const rng: Rng = createRng(deriveSeed(seed, step));
@@ -506,7 +546,7 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
         event = 'validation';
       }
       const outOfBudget = performance.now() - t0 >= budgetMs;
-      const stopNow = options.stopAfter !== undefined && done >= options.stopAfter;
+      const stopNow = options.stopAfter !== undefined && done >= options.stopAfter && done < steps;
       if (done % checkpointEvery === 0 || done === steps || outOfBudget || stopNow) {
         await saveCheckpoint(done);
         if (event === 'step') event = 'checkpoint';

@@ -85,9 +85,11 @@ test("J-invariant with 'neighbour' (Noise2Void's blind spots): each pixel comes 
   // with a missing sample: it is never copied into a masked pixel
   const holed = im.data.slice();
   holed[2 * 11 + 2] = NaN;
-  const h = await jInvariantDenoise(withData(im, holed), identity, { stride: 2, replacement: 'neighbour' });
+  const h = await jInvariantDenoise(withData(im, holed), identity, { stride: 3, replacement: 'neighbour' });
   assert.ok(Number.isNaN(h.data[2 * 11 + 2]));
   assert.equal(h.data.filter((v) => Number.isNaN(v)).length, 1);
+  // at strides 1-2 a masked pixel could copy another masked pixel's own value
+  await assert.rejects(jInvariantDenoise(im, identity, { stride: 2, replacement: 'neighbour' }), /at least 3 with replacement 'neighbour'.*for options\.stride/);
 });
 
 test('J-invariant: alpha is carried through; progress per pass; tiny images; bad options refused', async () => {

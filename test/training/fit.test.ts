@@ -106,8 +106,26 @@ test('n2same-pro started from an n2same checkpoint before its pro phase ends wit
     const rows = (await readFile(join(dir, 'branched', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
     assert.deepEqual(rows, Array.from({ length: 12 }, (_, i) => i + 1), 'the n2same rows were carried over, then the run went on');
     // the source run is left as it was
-    const state = JSON.parse(await readFile(join(dir, 'same', 'checkpoint', 'state.json'), 'utf8')) as { step: number };
+    const state = JSON.parse(await readFile(join(dir, 'same', 'checkpoint', 'state.json'), 'utf8')) as { step: number; signature: { method: string } };
     assert.equal(state.step, 8);
+    assert.equal(state.signature.method, 'n2same');
+    // at the exact step where they part (9): the copy alone (stopAfter 9 trains nothing), then a plain resume
+    const same9 = await tiny();
+    await fit(same9, base(join(dir, 'same9'), { method: 'n2same', steps: 12, stopAfter: 9 }));
+    same9.dispose();
+    const sourceBytes = await readFile(join(dir, 'same9', 'checkpoint', 'model', 'weights.bin'));
+    const c = await tiny();
+    const copied = await fit(c, pro(join(dir, 'at9'), { resumeFrom: join(dir, 'same9'), stopAfter: 9 }));
+    assert.deepEqual([copied.stopped, copied.steps], ['stopAfter', 9]);
+    c.dispose();
+    // as after a kill right after the copy: the copy carries n2same-pro's settings, so --resume alone continues it
+    const d = await tiny();
+    await fit(d, pro(join(dir, 'at9'), { resume: true }));
+    assert.deepEqual(d.model.getWeights().map((t) => Array.from(t.dataSync())), a.model.getWeights().map((t) => Array.from(t.dataSync())));
+    d.dispose();
+    assert.deepEqual(await readFile(join(dir, 'same9', 'checkpoint', 'model', 'weights.bin')), sourceBytes, 'the source checkpoint is untouched');
+    // method options compare with defaults filled in: an explicit default box is the same run
+    await fit(await tiny(), pro(join(dir, 'boxed'), { resumeFrom: join(dir, 'same'), methodOptions: { last: 0.25, box: 14 }, stopAfter: 8 }));
     // past the shared steps, another method, or other settings: refused
     const past = await tiny();
     await fit(past, base(join(dir, 'past'), { method: 'n2same', steps: 12, stopAfter: 10 }));

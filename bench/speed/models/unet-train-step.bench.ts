@@ -5,7 +5,10 @@
  * up-sampling, 75.5k trainable parameters) on a 16x64x64 grey batch and 'noise2same' (the
  * Noise2Same U-net: pre-activation blocks, strided convs down, 2x2 transposed convs
  * up, widths 96-192-384) on a 4x64x64 batch. Adam + MSE, batch norm in training mode.
- * PyTorch runs in a persistent python3 process with torch.set_num_threads(2); the
+ * PyTorch's copy has the same layers and parameter counts; its bilinear up-sampling
+ * (align_corners=False) uses half-pixel centres where tfjs's does not, which changes
+ * the values, not the cost. PyTorch runs in a persistent python3 process with
+ * torch.set_num_threads(2); the
  * sides alternate step by step, so load from other jobs falls on each alike. The tfjs
  * engine (wasm, one thread in Node) is slow, so it gets --tfjs-reps steps.
  *
@@ -112,7 +115,7 @@ const torchRun = async (name: string, batch: number, steps: number) => {
   return JSON.parse((await lines.next()).value as string) as { times: number[]; params: number };
 };
 
-const median = (a: number[]) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const median = (a: number[]) => (a.length === 0 ? NaN : a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)]);
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 const { tf, backend } = await loadTfjs();
 const machine = `${cpus().length} x ${cpus()[0].model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
