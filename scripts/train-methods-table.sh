@@ -38,7 +38,7 @@ for job in "${jobs[@]}"; do
   # checkpoint at that step in NAME-at-STEP, and the n2same-pro run of the same seed starts there
   parts=$(( (steps * 15 + 8) / 16 ))
   snap="n2same-s$seed-$steps${SUFFIX:+-$SUFFIX}-at$parts"
-  if [ "$m" = n2same ] && [ ! -d "runs/table/$snap" ] && [ -f "checkpoints/table/$snap/checkpoint/state.json" ]; then cp -r "checkpoints/table/$snap" "runs/table/$snap"; fi
+  if [[ $m == n2same* ]] && [ ! -d "runs/table/$snap" ] && [ -f "checkpoints/table/$snap/checkpoint/state.json" ]; then cp -r "checkpoints/table/$snap" "runs/table/$snap"; fi
   if [ "$m" = n2same ] && [ ! -d "runs/table/$snap" ]; then
     at=$(node -e "try{console.log(JSON.parse(require('fs').readFileSync('runs/table/$name/checkpoint/state.json','utf8')).step)}catch{console.log(0)}")
     if [ "$at" -lt "$parts" ]; then
@@ -57,7 +57,6 @@ for job in "${jobs[@]}"; do
   fi
   from=()
   if [ "$m" = n2same-pro ]; then
-    [ ! -d "runs/table/$snap" ] && [ -f "checkpoints/table/$snap/checkpoint/state.json" ] && cp -r "checkpoints/table/$snap" "runs/table/$snap"
     if [ -d "runs/table/$snap" ]; then
       from=(--resume-from "runs/table/$snap")
       echo "== $name: starting from runs/table/$snap"

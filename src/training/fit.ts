@@ -319,55 +319,50 @@ export async function fit(model: HushModel, options: FitOptions): Promise<FitRes
     });
     return ckDir;
   };
-  let resumeDir = options.resume ? await checkpointIn(options.out) : undefined;
-  if (options.resumeFrom !== undefined && resumeDir === undefined) {
-    if ((await checkpointIn(options.out)) !== undefined) {
-      throw new HushError('ERR_INVALID_PARAMETER', `${fn}: '${options.out}' already holds a checkpoint; add resume to continue it, or use a new out folder (nothing was overwritten)`);
-    }
-    resumeDir = await startFrom(options.resumeFrom);
+  const own = options.resume || options.resumeFrom !== undefined ? await checkpointIn(options.out) : undefined;
+  if (options.resumeFrom !== undefined && own !== undefined && !options.resume) {
+    throw new HushError('ERR_INVALID_PARAMETER', `${fn}: '${options.out}' already holds a checkpoint; add resume to continue it, or use a new out folder (nothing was overwritten)`);
   }
-  if (resumeDir !== undefined) {
-    const dir = resumeDir;
-    {
-      const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as CheckpointState;
-      const differ = signatureDifference(state.signature, signature);
-      if (differ.length > 0) {
-        throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the checkpoint in '${dir}' was made with other settings (${differ.join(', ')} differ); resume with the same settings, or use a new --out`);
-      }
-      const loaded = await loadModel(join(dir, 'model'));
-      // copy the weights into the caller's model so it stays the one trained
-      model.model.setWeights(loaded.model.getWeights());
-      loaded.dispose();
-      const buf = await readFile(join(dir, 'optimizer.bin'));
-      const vars = model.model.trainableWeights.map((w) => ({ name: w.name, shape: w.shape as number[], size: (w.shape as number[]).reduce((a, b) => a * b, 1) }));
-      const expected = 2 * vars.reduce((n, v) => n + v.size, 0);
-      if (buf.byteLength !== expected * 4) {
-        throw new HushError('ERR_DECODE', `${fn}: '${join(dir, 'optimizer.bin')}' holds ${buf.byteLength} bytes, not the ${expected * 4} of this model's Adam moments; the checkpoint is damaged or from another network`);
-      }
-      // a copy: a small Buffer can sit in Node's shared pool at an offset
-      const moments = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-      // Adam creates its moment variables on the first applyGradients; build them from the file instead
-      const named: { name: string; tensor: Tensor }[] = [{ name: 'iter', tensor: tf.scalar(state.adam.iterations, 'int32') }];
-      let at = 0;
-      for (const kind of ['m', 'v']) {
-        for (const v of vars) {
-          named.push({ name: `${v.name}/${kind}`, tensor: tf.tensor(moments.subarray(at, at + v.size), v.shape) });
-          at += v.size;
-        }
-      }
-      await optimizer.setWeights(named);
-      tf.dispose(named.map((n) => n.tensor));
-      const b1 = tf.scalar(state.adam.accBeta1);
-      const b2 = tf.scalar(state.adam.accBeta2);
-      adam.accBeta1.assign(b1);
-      adam.accBeta2.assign(b2);
-      tf.dispose([b1, b2]);
-      resumed = { moments, iterations: state.adam.iterations };
-      start = state.step;
-      elapsedBefore = state.elapsed;
-      bestPsnr = state.bestPsnr;
-      lastLoss = state.lastLoss;
+  const dir = options.resume && own !== undefined ? own : options.resumeFrom !== undefined ? await startFrom(options.resumeFrom) : undefined;
+  if (dir !== undefined) {
+    const state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as CheckpointState;
+    const differ = signatureDifference(state.signature, signature);
+    if (differ.length > 0) {
+      throw new HushError('ERR_INVALID_PARAMETER', `${fn}: the checkpoint in '${dir}' was made with other settings (${differ.join(', ')} differ); resume with the same settings, or use a new --out`);
     }
+    const loaded = await loadModel(join(dir, 'model'));
+    // copy the weights into the caller's model so it stays the one trained
+    model.model.setWeights(loaded.model.getWeights());
+    loaded.dispose();
+    const buf = await readFile(join(dir, 'optimizer.bin'));
+    const vars = model.model.trainableWeights.map((w) => ({ name: w.name, shape: w.shape as number[], size: (w.shape as number[]).reduce((a, b) => a * b, 1) }));
+    const expected = 2 * vars.reduce((n, v) => n + v.size, 0);
+    if (buf.byteLength !== expected * 4) {
+      throw new HushError('ERR_DECODE', `${fn}: '${join(dir, 'optimizer.bin')}' holds ${buf.byteLength} bytes, not the ${expected * 4} of this model's Adam moments; the checkpoint is damaged or from another network`);
+    }
+    // a copy: a small Buffer can sit in Node's shared pool at an offset
+    const moments = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    // Adam creates its moment variables on the first applyGradients; build them from the file instead
+    const named: { name: string; tensor: Tensor }[] = [{ name: 'iter', tensor: tf.scalar(state.adam.iterations, 'int32') }];
+    let at = 0;
+    for (const kind of ['m', 'v']) {
+      for (const v of vars) {
+        named.push({ name: `${v.name}/${kind}`, tensor: tf.tensor(moments.subarray(at, at + v.size), v.shape) });
+        at += v.size;
+      }
+    }
+    await optimizer.setWeights(named);
+    tf.dispose(named.map((n) => n.tensor));
+    const b1 = tf.scalar(state.adam.accBeta1);
+    const b2 = tf.scalar(state.adam.accBeta2);
+    adam.accBeta1.assign(b1);
+    adam.accBeta2.assign(b2);
+    tf.dispose([b1, b2]);
+    resumed = { moments, iterations: state.adam.iterations };
+    start = state.step;
+    elapsedBefore = state.elapsed;
+    bestPsnr = state.bestPsnr;
+    lastLoss = state.lastLoss;
   }
   net = model;
 

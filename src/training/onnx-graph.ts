@@ -405,6 +405,13 @@ export function nodeSizes(net: Net, inHw: [number, number]): [number, number][] 
   return hw;
 }
 
+/** kh*kw one-hot kernels [kh*kw, 1, kh, kw]: a convolution with them is an im2col of one-channel planes */
+function oneHotKernels(g: GraphBuilder, kh: number, kw: number): string {
+  const onehot: number[] = [];
+  for (let q = 0; q < kh * kw; q++) for (let r = 0; r < kh * kw; r++) onehot.push(q === r ? 1 : 0);
+  return g.floats(onehot, [kh * kw, 1, kh, kw]);
+}
+
 /** x [N, C, H, W] -> [N, C, 2H, 2W], each value repeated 2x2 (nearest-neighbour up-sampling) */
 function repeat2x2(g: GraphBuilder, x: string, [h, w]: [number, number]): string {
   const x6 = g.op('Reshape', [x, g.int64s([0, 0, h, 1, w, 1])]);
@@ -560,6 +567,9 @@ export function emitBackward(
     const st = net.nodes[i];
     const src = st.inputs[0];
     const out = pass.values[i];
+    // the node's (first) input and its [H, W]
+    const input = src === INPUT ? pass.input : pass.values[src];
+    const [H, W] = src === INPUT ? pass.inHw : pass.hw[src];
     if (st.kind === 'act') {
       const pos = g.op('Cast', [g.op('Greater', [out, zero])], [int('to', TENSOR_TYPE.FLOAT)]);
       const slope = st.alpha === 0 ? pos : g.op('Add', [g.op('Mul', [pos, g.scalar(1 - st.alpha)]), g.scalar(st.alpha)]);
@@ -588,27 +598,21 @@ export function emitBackward(
         if (st.mode === 'avg') addTo(src, g.op('Mul', [repeat2x2(g, dy, hw), g.scalar(0.25)]));
         else {
           // to the maximum of each 2x2 block (to each of them when tied)
-          const input = src === INPUT ? pass.input : pass.values[src];
           const isMax = g.op('Cast', [g.op('Equal', [input, repeat2x2(g, out, hw)])], [int('to', TENSOR_TYPE.FLOAT)]);
           addTo(src, g.op('Mul', [repeat2x2(g, dy, hw), isMax]));
         }
       }
     } else if (st.kind === 'up') {
       if (wanted(src)) {
-        const [h, w] = src === INPUT ? pass.inHw : pass.hw[src];
-        addTo(src, st.mode === 'nearest' ? sum2x2(g, dy, [h, w]) : bilinearUp1dAdjoint(g, bilinearUp1dAdjoint(g, dy, 3, w, 2 * h), 2, h, w));
+        addTo(src, st.mode === 'nearest' ? sum2x2(g, dy, [H, W]) : bilinearUp1dAdjoint(g, bilinearUp1dAdjoint(g, dy, 3, W, 2 * H), 2, H, W));
       }
     } else if (st.kind === 'convT') {
       const { k, ci, co } = st;
-      const [H, W] = src === INPUT ? pass.inHw : pass.hw[src];
-      const input = src === INPUT ? pass.input : pass.values[src];
       if (acc) {
         if (st.b !== undefined) acc(st.b, g.op('ReduceSum', [dy, axes023], [int('keepdims', 0)]));
         // dW[c, o, a, b] = sum_{n,i,j} x[n, c, i, j] dy[n, o, k i + a, k j + b]: dy's k*k phases by one-hot kernels of stride k
-        const onehot: number[] = [];
-        for (let q = 0; q < k * k; q++) for (let r = 0; r < k * k; r++) onehot.push(q === r ? 1 : 0);
         const planes = g.op('Reshape', [dy, g.int64s([N * co, 1, H * k, W * k])]);
-        const col = g.op('Conv', [planes, g.floats(onehot, [k * k, 1, k, k])], [ints('strides', [k, k]), ints('kernel_shape', [k, k])]);
+        const col = g.op('Conv', [planes, oneHotKernels(g, k, k)], [ints('strides', [k, k]), ints('kernel_shape', [k, k])]);
         const colR = g.op('Reshape', [col, g.int64s([N, co * k * k, H * W])]);
         const xR = g.op('Reshape', [input, g.int64s([N, ci, H * W])]);
         const per = g.op('FusedMatMul', [xR, colR], [int('transB', 1)], 'com.microsoft');
@@ -633,18 +637,14 @@ export function emitBackward(
       }
     } else {
       const { kh, kw, stride: s, dilation: d, ci, co } = st;
-      const [H, W] = src === INPUT ? pass.inHw : pass.hw[src];
       const [pt, pb] = samePads(H, kh, s, d);
       const [pl, pr] = samePads(W, kw, s, d);
       const [Ho, Wo] = pass.hw[i];
-      const input = src === INPUT ? pass.input : pass.values[src];
       if (acc) {
         if (st.b !== undefined) acc(st.b, g.op('ReduceSum', [dy, axes023], [int('keepdims', 0)]));
         // im2col of the input by one-hot kernels, then dW = sum_n dy_n col_n^T
-        const onehot: number[] = [];
-        for (let q = 0; q < kh * kw; q++) for (let r = 0; r < kh * kw; r++) onehot.push(q === r ? 1 : 0);
         const planes = g.op('Reshape', [input, g.int64s([N * ci, 1, H, W])]);
-        const col = g.op('Conv', [planes, g.floats(onehot, [kh * kw, 1, kh, kw])], [ints('pads', [pt, pl, pb, pr]), ints('strides', [s, s]), ints('dilations', [d, d]), ints('kernel_shape', [kh, kw])]);
+        const col = g.op('Conv', [planes, oneHotKernels(g, kh, kw)], [ints('pads', [pt, pl, pb, pr]), ints('strides', [s, s]), ints('dilations', [d, d]), ints('kernel_shape', [kh, kw])]);
         const colR = g.op('Reshape', [col, g.int64s([N, ci * kh * kw, Ho * Wo])]);
         const dyR = g.op('Reshape', [dy, g.int64s([N, co, Ho * Wo])]);
         const per = g.op('FusedMatMul', [dyR, colR], [int('transB', 1)], 'com.microsoft');
