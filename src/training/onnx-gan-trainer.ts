@@ -92,7 +92,7 @@ function buildGanGraph(gNet: Net, dNet: Net, shape: number[], weights: OnnxGanWe
   };
 
   // 1. the generator's output
-  const gp = emitForward(g, gNet, x, [H, W], gP, 'train');
+  const gp = emitForward(g, gNet, x, N, [H, W], gP, 'train');
   const gStats = gp.stats.map((s, k) => {
     const c = (gNet.nodes[s.node] as BnNode).c;
     g.output(s.mean, `g_mean_${k}`, [1, c, 1, 1]);
@@ -102,8 +102,8 @@ function buildGanGraph(gNet: Net, dNet: Net, shape: number[], weights: OnnxGanWe
   const fake = gp.output;
 
   // 2. the discriminator's step
-  const real = emitForward(g, dNet, clean, [H, W], dP, 'train');
-  const faked = emitForward(g, dNet, fake, [H, W], dP, 'train');
+  const real = emitForward(g, dNet, clean, N, [H, W], dP, 'train');
+  const faked = emitForward(g, dNet, fake, N, [H, W], dP, 'train');
   const lr = bce(real, 'real', 1);
   const lf = bce(faked, 'fake', 1);
   g.output(g.op('Add', [lr.loss, lf.loss]), 'd_loss', [1]);
@@ -133,7 +133,7 @@ function buildGanGraph(gNet: Net, dNet: Net, shape: number[], weights: OnnxGanWe
   const terms: string[] = [];
   const grads: string[] = [];
   if (weights.adversarial > 0) {
-    const judged = emitForward(g, dNet, fake, [H, W], newD, { mean, variance });
+    const judged = emitForward(g, dNet, fake, N, [H, W], newD, { mean, variance });
     const la = bce(judged, 'real', weights.adversarial);
     terms.push(g.op('Mul', [la.loss, g.scalar(weights.adversarial)]));
     grads.push(emitBackward(g, dNet, judged, la.grad, newD, { inputGradient: true, batch: N })!);

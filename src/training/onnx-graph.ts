@@ -16,8 +16,9 @@
  *   transposed kernel (pads (k-1)d - pads, before and after swapped), and at stride
  *   > 1 ConvTranspose, the adjoint, with the output padding that restores the size;
  * - batch norm in training mode (batch mean, biased variance, as tfjs-layers):
- *   dx = inv (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy gamma; in
- *   inference mode dx = dy gamma / sqrt(movingVar + eps);
+ *   dx = inv (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy gamma (computed
+ *   from the centred input c = inv^-1 xhat, with per-channel factors); in inference
+ *   mode dx = dy gamma / sqrt(movingVar + eps);
  * - ReLU / LeakyReLU: dy times the slope where the output is positive / not;
  *   sigmoid: dy y (1 - y);
  * - transposed conv with kernel = stride k (no overlap): dx is the convolution of dy
@@ -462,7 +463,8 @@ export interface Pass {
   inHw: [number, number];
   values: string[];
   hw: [number, number][];
-  xhat: (string | undefined)[];
+  /** batch norms: their input minus the mean, and 1 / sqrt(variance + eps) */
+  centred: (string | undefined)[];
   inv: (string | undefined)[];
   /** training-mode batch norms' batch statistics, in node order */
   stats: { node: number; mean: string; variance: string }[];
@@ -475,9 +477,9 @@ export interface Pass {
  */
 export type BnMode = 'train' | { mean: Map<number, string>; variance: Map<number, string> };
 
-/** The forward pass of `net` on x (NCHW, batch N, size inHw), parameters from the graph values p. */
-export function emitForward(g: GraphBuilder, net: Net, x: string, inHw: [number, number], p: readonly string[], bn: BnMode): Pass {
-  const pass: Pass = { input: x, inHw, values: [], hw: nodeSizes(net, inHw), xhat: [], inv: [], stats: [], output: '' };
+/** The forward pass of `net` on x (NCHW, `batch` images of size inHw), parameters from the graph values p. */
+export function emitForward(g: GraphBuilder, net: Net, x: string, batch: number, inHw: [number, number], p: readonly string[], bn: BnMode): Pass {
+  const pass: Pass = { input: x, inHw, values: [], hw: nodeSizes(net, inHw), centred: [], inv: [], stats: [], output: '' };
   const value = (i: number) => (i === INPUT ? x : pass.values[i]);
   const hwOf = (i: number) => (i === INPUT ? inHw : pass.hw[i]);
   net.nodes.forEach((st, idx) => {
@@ -503,20 +505,23 @@ export function emitForward(g: GraphBuilder, net: Net, x: string, inHw: [number,
     } else if (st.kind === 'bn') {
       let mean: string;
       let variance: string;
+      let centred: string;
       if (bn === 'train') {
         mean = g.mean(h, [0, 2, 3]);
-        const dd = g.op('Sub', [h, mean]);
-        variance = g.mean(g.op('Mul', [dd, dd]), [0, 2, 3]);
+        centred = g.op('Sub', [h, mean]);
+        variance = g.op('Mul', [g.op('ReduceSumSquare', [centred], [ints('axes', [0, 2, 3]), int('keepdims', 1)]), g.scalar(1 / (batch * hw[0] * hw[1]))]);
         pass.stats.push({ node: idx, mean, variance });
       } else {
         mean = bn.mean.get(idx)!;
         variance = bn.variance.get(idx)!;
+        centred = g.op('Sub', [h, mean]);
       }
       const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [variance, g.scalar(st.eps)])])]);
-      const xhat = g.op('Mul', [g.op('Sub', [h, mean]), inv]);
-      pass.xhat[idx] = xhat;
+      // the input minus the mean, kept for the backward pass
+      pass.centred[idx] = centred;
       pass.inv[idx] = inv;
-      y = g.op('Add', [g.op('Mul', [xhat, p[st.gamma]]), p[st.beta]]);
+      // (h - mean) (gamma inv) + beta: the per-channel product first, so one full-size multiply
+      y = g.op('Add', [g.op('Mul', [centred, g.op('Mul', [p[st.gamma], inv])]), p[st.beta]]);
     } else if (st.kind === 'act') {
       y = st.alpha === 0 ? g.op('Relu', [h]) : g.op('LeakyRelu', [h], [{ name: 'alpha', type: ATTRIBUTE_TYPE.FLOAT, f: st.alpha }]);
     } else if (st.kind === 'sigmoid') {
@@ -621,19 +626,27 @@ export function emitBackward(
       // the adjoint of a non-overlapping transposed convolution is the convolution of stride k with the same kernel
       if (wanted(src)) addTo(src, g.op('Conv', [dy, p[st.w]], [ints('strides', [k, k]), ints('kernel_shape', [k, k])]));
     } else if (st.kind === 'bn') {
-      const xhat = pass.xhat[i]!;
+      // with c = x - mean and a = gamma inv: dbeta = sum(dy), dgamma = inv sum(dy c), and in
+      // training mode dx = a dy - a inv^2 mean(dy c) c - a mean(dy) (the usual form with
+      // xhat = inv c, written so that it takes three full-size multiplies and two adds)
+      const c = pass.centred[i]!;
       const inv = pass.inv[i]!;
+      const training = pass.stats.some((s) => s.node === i);
+      const sums = acc || (training && wanted(src));
+      const sumDy = sums ? g.op('ReduceSum', [dy, axes023], [int('keepdims', 1)]) : '';
+      const sumDyC = sums ? g.op('ReduceSum', [g.op('Mul', [dy, c]), axes023], [int('keepdims', 1)]) : '';
       if (acc) {
-        acc(st.beta, g.op('ReduceSum', [dy, axes023], [int('keepdims', 1)]));
-        acc(st.gamma, g.op('ReduceSum', [g.op('Mul', [dy, xhat]), axes023], [int('keepdims', 1)]));
+        acc(st.beta, sumDy);
+        acc(st.gamma, g.op('Mul', [sumDyC, inv]));
       }
       if (wanted(src)) {
-        const dxhat = g.op('Mul', [dy, p[st.gamma]]);
-        if (pass.stats.some((s) => s.node === i)) {
-          const m1 = g.mean(dxhat, [0, 2, 3]);
-          const m2 = g.mean(g.op('Mul', [dxhat, xhat]), [0, 2, 3]);
-          addTo(src, g.op('Mul', [g.op('Sub', [g.op('Sub', [dxhat, m1]), g.op('Mul', [xhat, m2])]), inv]));
-        } else addTo(src, g.op('Mul', [dxhat, inv]));
+        const a = g.op('Mul', [p[st.gamma], inv]);
+        if (training) {
+          const perCount = g.scalar(-1 / (N * H * W));
+          const bc = g.op('Mul', [g.op('Mul', [a, g.op('Mul', [inv, inv])]), g.op('Mul', [sumDyC, perCount])]);
+          const shift = g.op('Mul', [a, g.op('Mul', [sumDy, perCount])]);
+          addTo(src, g.op('Add', [g.op('Mul', [dy, a]), g.op('Add', [g.op('Mul', [c, bc]), shift])]));
+        } else addTo(src, g.op('Mul', [dy, a]));
       }
     } else {
       const { kh, kw, stride: s, dilation: d, ci, co } = st;

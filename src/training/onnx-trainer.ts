@@ -106,7 +106,7 @@ function buildStepGraph(net: Net, shape: number[], loss: OnnxTrainingLoss, adam:
   const sum = new GradientSum(g, net.params.length);
   const stats: BuiltGraph['stats'] = [];
   const forward = (input: string) => {
-    const pass = emitForward(g, net, input, [H, W], p, 'train');
+    const pass = emitForward(g, net, input, N, [H, W], p, 'train');
     for (const s of pass.stats) {
       const k = stats.length;
       const c = (net.nodes[s.node] as { c: number }).c;
