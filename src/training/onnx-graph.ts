@@ -463,9 +463,10 @@ export interface Pass {
   inHw: [number, number];
   values: string[];
   hw: [number, number][];
-  /** batch norms: their input minus the mean, and 1 / sqrt(variance + eps) */
+  /** batch norms: their input minus the mean, 1 / sqrt(variance + eps), and gamma times that */
   centred: (string | undefined)[];
   inv: (string | undefined)[];
+  scale: (string | undefined)[];
   /** training-mode batch norms' batch statistics, in node order */
   stats: { node: number; mean: string; variance: string }[];
   output: string;
@@ -479,7 +480,7 @@ export type BnMode = 'train' | { mean: Map<number, string>; variance: Map<number
 
 /** The forward pass of `net` on x (NCHW, `batch` images of size inHw), parameters from the graph values p. */
 export function emitForward(g: GraphBuilder, net: Net, x: string, batch: number, inHw: [number, number], p: readonly string[], bn: BnMode): Pass {
-  const pass: Pass = { input: x, inHw, values: [], hw: nodeSizes(net, inHw), centred: [], inv: [], stats: [], output: '' };
+  const pass: Pass = { input: x, inHw, values: [], hw: nodeSizes(net, inHw), centred: [], inv: [], scale: [], stats: [], output: '' };
   const value = (i: number) => (i === INPUT ? x : pass.values[i]);
   const hwOf = (i: number) => (i === INPUT ? inHw : pass.hw[i]);
   net.nodes.forEach((st, idx) => {
@@ -517,11 +518,12 @@ export function emitForward(g: GraphBuilder, net: Net, x: string, batch: number,
         centred = g.op('Sub', [h, mean]);
       }
       const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [variance, g.scalar(st.eps)])])]);
-      // the input minus the mean, kept for the backward pass
+      // (h - mean) (gamma inv) + beta: the per-channel product first, so one full-size multiply
+      const scale = g.op('Mul', [p[st.gamma], inv]);
       pass.centred[idx] = centred;
       pass.inv[idx] = inv;
-      // (h - mean) (gamma inv) + beta: the per-channel product first, so one full-size multiply
-      y = g.op('Add', [g.op('Mul', [centred, g.op('Mul', [p[st.gamma], inv])]), p[st.beta]]);
+      pass.scale[idx] = scale;
+      y = g.op('Add', [g.op('Mul', [centred, scale]), p[st.beta]]);
     } else if (st.kind === 'act') {
       y = st.alpha === 0 ? g.op('Relu', [h]) : g.op('LeakyRelu', [h], [{ name: 'alpha', type: ATTRIBUTE_TYPE.FLOAT, f: st.alpha }]);
     } else if (st.kind === 'sigmoid') {
@@ -632,16 +634,16 @@ export function emitBackward(
       const c = pass.centred[i]!;
       const inv = pass.inv[i]!;
       const training = pass.stats.some((s) => s.node === i);
-      const sums = acc || (training && wanted(src));
-      const sumDy = sums ? g.op('ReduceSum', [dy, axes023], [int('keepdims', 1)]) : '';
-      const sumDyC = sums ? g.op('ReduceSum', [g.op('Mul', [dy, c]), axes023], [int('keepdims', 1)]) : '';
-      if (acc) {
-        acc(st.beta, sumDy);
-        acc(st.gamma, g.op('Mul', [sumDyC, inv]));
+      // sum(dy) and sum(dy c), for the parameters' gradients and training mode's dx
+      const sums = acc || (training && wanted(src)) ? [g.op('ReduceSum', [dy, axes023], [int('keepdims', 1)]), g.op('ReduceSum', [g.op('Mul', [dy, c]), axes023], [int('keepdims', 1)])] : undefined;
+      if (acc && sums) {
+        acc(st.beta, sums[0]);
+        acc(st.gamma, g.op('Mul', [sums[1], inv]));
       }
       if (wanted(src)) {
-        const a = g.op('Mul', [p[st.gamma], inv]);
-        if (training) {
+        const a = pass.scale[i]!;
+        if (training && sums) {
+          const [sumDy, sumDyC] = sums;
           const perCount = g.scalar(-1 / (N * H * W));
           const bc = g.op('Mul', [g.op('Mul', [a, g.op('Mul', [inv, inv])]), g.op('Mul', [sumDyC, perCount])]);
           const shift = g.op('Mul', [a, g.op('Mul', [sumDy, perCount])]);
