@@ -31,7 +31,7 @@ export interface BuiltinModel {
   readonly dir: string;
 }
 
-/** Models that ship with hush (trained by scripts/train-default-model.ts; see docs/models.md). */
+/** Models that ship with hush (installed by scripts/install-default-model.ts; how each was trained: docs/models.md). */
 export const BUILTIN_MODELS: readonly BuiltinModel[] = [
   { id: 'dncnn-grey-s25', summary: 'DnCNN (depth 12, width 48), grey, Gaussian noise sigma 25/255, Noise2True on Train400 for 20,000 steps; BSD68 sigma 25: 28.83 dB', dir: 'dncnn-grey-s25' },
 ];
